@@ -1,0 +1,2 @@
+// Module placeholder; see KernelsNamespace.swift once written.
+public enum DataflowKernelsModule {}

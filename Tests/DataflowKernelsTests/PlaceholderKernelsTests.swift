@@ -1,0 +1,3 @@
+import Testing
+@testable import DataflowKernels
+@Test func KernelsModuleLinks() { #expect(Bool(true) == true) }

@@ -1,0 +1,3 @@
+import Testing
+@testable import DataflowScheduler
+@Test func SchedulerModuleLinks() { #expect(Bool(true) == true) }

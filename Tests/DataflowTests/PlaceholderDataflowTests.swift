@@ -1,0 +1,3 @@
+import Testing
+@testable import Dataflow
+@Test func DataflowModuleLinks() { #expect(Bool(true) == true) }
