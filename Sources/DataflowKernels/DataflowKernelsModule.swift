@@ -1,2 +1,0 @@
-// Module placeholder; see KernelsNamespace.swift once written.
-public enum DataflowKernelsModule {}
