@@ -1,0 +1,156 @@
+import DataflowKernels
+
+/// A parameter update applied by a compiled program: `parameter ← value`, after
+/// every output has been computed (Theano's `updates`).
+///
+/// When `value` is `parameter − s·g` (or `+`) with `s` a rank-0 tensor, the update
+/// runs in place on the parameter's buffer (an `axpy`), so weights are never copied
+/// out and back.
+public struct ParameterUpdate: Sendable {
+    public let parameter: Tensor
+    public let value: Tensor
+    public init(_ parameter: Tensor, _ value: Tensor) {
+        self.parameter = parameter
+        self.value = value
+    }
+}
+
+/// Compiles `outputs` (and parameter `updates`) into a `Function` that can be
+/// called many times.
+///
+/// ```swift
+/// let step = try compile(inputs: [x, y], outputs: [loss] + grads,
+///                        updates: zip(params, grads).map { ParameterUpdate($0, try $0 - lr * $1) })
+/// let values = try step(["x": batch, "y": labels])
+/// ```
+///
+/// Passes (each followed by verification in debug builds and when
+/// `options.verifyPasses`): stabilisation (`log(softmax)` → log-softmax, fused
+/// cross-entropy), pruning of everything no output needs, merging of equal
+/// subgraphs, constant folding, transposes folded into matmul flags, in-place
+/// parameter updates. At the first call with a new set of input shapes the program
+/// is specialised: concrete shapes, bias + activation and activation gradients fused
+/// into matmul epilogues, element-wise chains fused into one loop, a memory plan with
+/// buffer reuse, and lowering to a task graph. The result is cached per input shape.
+///
+/// - Parameters:
+///   - inputs: the placeholders the caller feeds, by name.
+///   - outputs: the tensors each call returns, in order.
+///   - updates: parameter updates applied in place after the outputs are computed.
+///   - options: workers, tiling, guard mode.
+/// - Returns: the compiled function.
+/// - Throws: `CompileError` when an output needs a placeholder that is not an input,
+///   tensors come from different graphs, an update targets a non-parameter, or an op
+///   has no compiled kernel.
+public func compile(inputs: [Tensor], outputs: [Tensor], updates: [ParameterUpdate] = [],
+                    options: CompileOptions = CompileOptions()) throws -> Function {
+    guard let graph = (outputs.first ?? updates.first?.parameter ?? inputs.first)?.graph else {
+        throw CompileError(message: "compile: nothing to compute (no outputs and no updates)")
+    }
+    for t in inputs + outputs + updates.flatMap({ [$0.parameter, $0.value] }) where t.graph !== graph {
+        throw CompileError(message: "compile: tensor \(t.name ?? "#\(t.id.rawValue)") belongs to another graph")
+    }
+    return try Function(graph: graph, inputs: inputs, outputs: outputs, updates: updates, options: options)
+}
+
+/// The symbolic half of compilation: shape-independent passes.
+struct SymbolicProgram {
+    var ir: IR
+    var passLog: [(pass: String, values: Int)] = []
+
+    init(graph: Graph, inputs: [Tensor], outputs: [Tensor], updates: [ParameterUpdate], options: CompileOptions) throws {
+        var outs = outputs
+        var ups = updates.map { ($0.parameter, $0.value) }
+        for u in updates {
+            guard case .parameter = graph.node(u.parameter.id).op else {
+                throw CompileError(message: "compile: update target \(u.parameter.name ?? "#\(u.parameter.id.rawValue)") is not a parameter")
+            }
+            guard graph.node(u.parameter.id).shape == graph.node(u.value.id).shape,
+                  graph.node(u.parameter.id).dtype == graph.node(u.value.id).dtype else {
+                throw CompileError(message: "compile: update of parameter '\(u.parameter.name ?? "?")' \(graph.node(u.parameter.id).shape) with a value of shape \(graph.node(u.value.id).shape) (\(graph.node(u.value.id).dtype))")
+            }
+        }
+        if options.stabilize {
+            let all = try stabilize(outs + ups.map(\.1))
+            outs = Array(all.prefix(outs.count))
+            ups = zip(ups, all.dropFirst(outs.count)).map { ($0.0, $1) }
+        }
+        ir = IR.build(graph: graph, outputs: outs.map(\.id), updates: ups.map { ($0.0.id, $0.1.id) })
+        let verify = options.verifyPasses || _isDebugAssertConfiguration()
+        func step(_ name: String, _ body: (inout IR) throws -> Void) throws {
+            try body(&ir)
+            passLog.append((name, ir.count))
+            if verify { try ir.verify(after: name) }
+        }
+        try step("build + prune") { _ in }
+        try step("merge") { $0.mergeEqual() }
+        try step("constant folding") { try $0.foldConstants(graph: graph) }
+        try step("fold transposes") { $0.foldTransposesIntoMatmul() }
+        try step("in-place updates") { $0.recogniseInPlaceUpdates() }
+        try step("merge") { $0.mergeEqual() }
+
+        // Every placeholder the program reads must be an input.
+        let inputNames = Set(inputs.compactMap { t -> String? in
+            if case .placeholder(let name) = graph.node(t.id).op { return name } else { return nil }
+        })
+        for t in inputs {
+            guard case .placeholder = graph.node(t.id).op else {
+                throw CompileError(message: "compile: input \(t.name ?? "#\(t.id.rawValue)") is not a placeholder")
+            }
+        }
+        for v in ir.values {
+            if case .op(.placeholder(let name)) = v.kind, !inputNames.contains(name) {
+                throw CompileError(message: "compile: the outputs need placeholder '\(name)', which is not among the inputs \(inputNames.sorted())")
+            }
+        }
+    }
+}
+
+extension IR {
+    /// Evaluates at compile time every value whose inputs are all constants
+    /// (not parameters: they change), with the reference interpreter.
+    mutating func foldConstants(graph: Graph) throws {
+        var isConstant = [Bool](repeating: false, count: values.count)
+        for i in values.indices {
+            switch values[i].kind {
+            case .op(.constant), .op(.scalar), .folded:
+                isConstant[i] = true
+            case .op(.placeholder), .op(.parameter):
+                continue
+            case .op(.zerosLike):
+                continue   // its input's values do not matter, but its shape may be unknown
+            case .op, .gemm, .elementwise:
+                guard !values[i].inputs.isEmpty, values[i].inputs.allSatisfy({ isConstant[$0] }),
+                      values[i].shape.dims.allSatisfy({ $0 != nil }), let origin = values[i].origin else { continue }
+                // Folding through the interpreter is only worthwhile for small values.
+                let size = values[i].shape.dims.reduce(1) { $0 * ($1 ?? 1) }
+                guard size <= 1 << 16 else { continue }
+                let value = try Interpreter.evaluate([Tensor(graph: graph, id: origin)], feeds: [:])[0]
+                values[i].kind = .folded(FoldedConstant(value: value, id: origin.rawValue))
+                values[i].inputs = []
+                isConstant[i] = true
+            }
+        }
+        pruneDead()
+    }
+}
+
+/// A rank-0 value holding `x` in `dtype`.
+func scalarValue(_ x: Double, _ dtype: DType) -> TensorValue {
+    switch dtype {
+    case .float32: try! TensorValue(shape: [], floats: [Float(x)])
+    case .float64: try! TensorValue(shape: [], doubles: [x])
+    case .int32: try! TensorValue(shape: [], int32s: [Int32(x)])
+    }
+}
+
+extension TensorValue {
+    /// The storage buffer as an object, for the runtime's slot table.
+    var storageObject: AnyObject {
+        switch storage {
+        case .float32(let b): b
+        case .float64(let b): b
+        case .int32(let b): b
+        }
+    }
+}

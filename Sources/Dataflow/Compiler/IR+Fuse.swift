@@ -1,0 +1,164 @@
+import DataflowKernels
+
+/// Fusion: work folded into the matmul epilogue, and chains of element-wise ops
+/// evaluated in one loop. Runs on specialised IR (fusion decisions depend on
+/// concrete shapes: a bias must be a row vector of the matmul's width).
+extension IR {
+    /// Every `matmul` becomes a `gemm`; then, when the intermediate has no other
+    /// consumer:
+    /// - `gemm + bias` (bias of shape [n] or [1, n]) → `gemm(bias)`
+    /// - `act(gemm)` / `act(gemm(bias))` for sigmoid, tanh, relu → `gemm(…, act)`
+    /// - `sigmoidGrad(y, gemm)`, `tanhGrad(y, gemm)`, `reluGrad(x, gemm)` →
+    ///   `gemm(activationGradient)` with y (or x) as the epilogue operand: the
+    ///   backward `dZ = (dA·Wᵀ) ⊙ σ'(A)` in one pass over C.
+    mutating func fuseMatmulEpilogues() {
+        for i in values.indices {
+            if case .op(.matmul(let ta, let tb)) = values[i].kind {
+                values[i].kind = .gemm(transposeA: ta, transposeB: tb, epilogue: .none)
+            }
+        }
+        var uses = useCounts()
+        func plainGemm(_ j: Int, allowing allowed: (EpilogueKind) -> Bool) -> (Bool, Bool, EpilogueKind)? {
+            guard uses[j] == 1, case .gemm(let ta, let tb, let e) = values[j].kind, allowed(e) else { return nil }
+            return (ta, tb, e)
+        }
+        for i in values.indices {
+            guard case .op(let op) = values[i].kind else { continue }
+            let ins = values[i].inputs
+            switch op {
+            case .add:
+                for (g, b) in [(ins[0], ins[1]), (ins[1], ins[0])] {
+                    guard values[g].dtype == values[b].dtype,
+                          let (ta, tb, _) = plainGemm(g, allowing: { $0 == .none }) else { continue }
+                    let n = values[g].concrete[1]
+                    let bias = values[b].concrete
+                    guard values[i].concrete == values[g].concrete, bias == [n] || bias == [1, n] else { continue }
+                    values[i].kind = .gemm(transposeA: ta, transposeB: tb, epilogue: .bias(.none))
+                    values[i].inputs = [values[g].inputs[0], values[g].inputs[1], b]
+                    uses[g] -= 1
+                    break
+                }
+            case .sigmoid, .tanh, .relu:
+                let act: Activation = op == .sigmoid ? .sigmoid : (op == .tanh ? .tanh : .relu)
+                let g = ins[0]
+                guard let (ta, tb, e) = plainGemm(g, allowing: { $0 == .none || $0 == .bias(.none) }) else { continue }
+                values[i].kind = .gemm(transposeA: ta, transposeB: tb, epilogue: e == .none ? .activation(act) : .bias(act))
+                values[i].inputs = values[g].inputs
+                uses[g] -= 1
+            case .sigmoidGrad, .tanhGrad, .reluGrad:
+                let act: Activation = op == .sigmoidGrad ? .sigmoid : (op == .tanhGrad ? .tanh : .relu)
+                let (y, g) = (ins[0], ins[1])
+                guard values[y].concrete == values[i].concrete, values[g].concrete == values[i].concrete,
+                      let (ta, tb, _) = plainGemm(g, allowing: { $0 == .none }) else { continue }
+                values[i].kind = .gemm(transposeA: ta, transposeB: tb, epilogue: .activationGradient(act))
+                values[i].inputs = [values[g].inputs[0], values[g].inputs[1], y]
+                uses[g] -= 1
+            default:
+                continue
+            }
+        }
+        pruneDead()
+    }
+
+    /// Fuses trees of element-wise ops into one `ElementwiseProgram` each.
+    ///
+    /// An element-wise input is absorbed into its consumer when it has no other
+    /// consumer and the same concrete shape (so no value is recomputed and no
+    /// broadcast is evaluated more than once); scalar constants become program
+    /// constants. Single ops are left alone: their kernels have broadcast fast paths.
+    mutating func fuseElementwiseChains() {
+        let uses = useCounts()
+        var firstConsumer = [Int](repeating: -1, count: values.count)
+        for (j, v) in values.enumerated() {
+            for input in v.inputs where firstConsumer[input] < 0 { firstConsumer[input] = j }
+        }
+        func elementwiseOp(_ j: Int) -> Op? {
+            guard case .op(let op) = values[j].kind, values[j].dtype != .int32 else { return nil }
+            switch op {
+            case .add, .sub, .mul, .div, .neg, .exp, .log, .sigmoid, .tanh, .relu,
+                 .sigmoidGrad, .tanhGrad, .reluGrad:
+                return op
+            default:
+                return nil
+            }
+        }
+        for root in values.indices {
+            guard elementwiseOp(root) != nil else { continue }
+            // Skip values that will themselves be absorbed by their (single) consumer.
+            // Absorbable: single-use, same shape as an element-wise consumer. We detect it
+            // from the consumer side, so here we only build programs at roots.
+            let consumer = firstConsumer[root]
+            if uses[root] == 1, consumer >= 0,
+               elementwiseOp(consumer) != nil, values[consumer].concrete == values[root].concrete,
+               values[consumer].dtype == values[root].dtype {
+                continue
+            }
+            var instructions: [ElementwiseProgram.Instruction] = []
+            var leaves: [Int] = []
+            var absorbed = 0
+            // Iterative post-order emission: each frame is a value to emit.
+            enum Frame { case visit(Int), emit(Int) }
+            var stack: [Frame] = [.visit(root)]
+            var slotOf: [Int: Int] = [:]     // absorbed value -> instruction index
+            var leafSlot: [Int: Int] = [:]   // leaf value -> instruction index of its .input
+            var pending: [Int: [Int]] = [:]  // value -> instruction indices of its operands
+            var emitted: [Int: Int] = [:]
+            func absorbable(_ j: Int) -> Bool {
+                j == root || (uses[j] == 1 && elementwiseOp(j) != nil && values[j].concrete == values[root].concrete
+                              && values[j].dtype == values[root].dtype)
+            }
+            while let frame = stack.popLast() {
+                switch frame {
+                case .visit(let j):
+                    stack.append(.emit(j))
+                    for input in values[j].inputs.reversed() where absorbable(input) && slotOf[input] == nil {
+                        stack.append(.visit(input))
+                    }
+                case .emit(let j):
+                    if emitted[j] != nil { continue }
+                    var operands: [Int] = []
+                    for input in values[j].inputs {
+                        if absorbable(input), let s = emitted[input] {
+                            operands.append(s)
+                        } else if case .op(.scalar(let c)) = values[input].kind {
+                            instructions.append(.constant(c))
+                            operands.append(instructions.count - 1)
+                        } else if let s = leafSlot[input] {
+                            operands.append(s)
+                        } else {
+                            leaves.append(input)
+                            instructions.append(.input(leaves.count - 1))
+                            leafSlot[input] = instructions.count - 1
+                            operands.append(instructions.count - 1)
+                        }
+                    }
+                    pending[j] = operands
+                    let op = elementwiseOp(j)!
+                    switch op {
+                    case .neg: instructions.append(.unary(.neg, operands[0]))
+                    case .exp: instructions.append(.unary(.exp, operands[0]))
+                    case .log: instructions.append(.unary(.log, operands[0]))
+                    case .sigmoid: instructions.append(.unary(.sigmoid, operands[0]))
+                    case .tanh: instructions.append(.unary(.tanh, operands[0]))
+                    case .relu: instructions.append(.unary(.relu, operands[0]))
+                    case .add: instructions.append(.binary(.add, operands[0], operands[1]))
+                    case .sub: instructions.append(.binary(.sub, operands[0], operands[1]))
+                    case .mul: instructions.append(.binary(.mul, operands[0], operands[1]))
+                    case .div: instructions.append(.binary(.div, operands[0], operands[1]))
+                    case .sigmoidGrad: instructions.append(.binary(.sigmoidBackward, operands[0], operands[1]))
+                    case .tanhGrad: instructions.append(.binary(.tanhBackward, operands[0], operands[1]))
+                    case .reluGrad: instructions.append(.binary(.reluBackward, operands[0], operands[1]))
+                    default: preconditionFailure("not element-wise: \(op)")
+                    }
+                    emitted[j] = instructions.count - 1
+                    slotOf[j] = instructions.count - 1
+                    if j != root { absorbed += 1 }
+                }
+            }
+            guard absorbed > 0 else { continue }
+            values[root].kind = .elementwise(ElementwiseProgram(inputCount: leaves.count, instructions: instructions))
+            values[root].inputs = leaves
+        }
+        pruneDead()
+    }
+}

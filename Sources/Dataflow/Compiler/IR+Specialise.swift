@@ -1,0 +1,116 @@
+/// Specialisation: concrete shapes for one set of feed shapes.
+extension IR {
+    /// Fills `concrete` for every value from the feed shapes, the current parameter
+    /// values and the constants; checks what shape inference could not check
+    /// statically (unknown dimensions that meet).
+    /// - Throws: `RuntimeError.shapeMismatch` naming the value when two run-time
+    ///   dimensions disagree.
+    mutating func specialise(graph: Graph, feedShapes: [String: [Int]]) throws {
+        for i in values.indices {
+            let v = values[i]
+            let ins = v.inputs.map { values[$0].concrete }
+            let shape: [Int]
+            switch v.kind {
+            case .gemm(let ta, let tb, _):
+                shape = try matmulShape(i, ins[0], ins[1], ta, tb)
+            case .elementwise:
+                shape = try broadcast(i, ins)
+            case .folded(let c):
+                shape = c.value.shape
+            case .op(let op):
+                switch op {
+                case .placeholder(let name):
+                    guard let s = feedShapes[name] else {
+                        throw RuntimeError(message: "placeholder '\(name)' has no feed")
+                    }
+                    shape = s
+                case .parameter(let id):
+                    shape = graph.parameterValue(id).shape
+                case .constant(let id):
+                    shape = graph.constantValue(id).shape
+                case .scalar:
+                    shape = []
+                case .zerosLike, .neg, .exp, .log, .sigmoid, .tanh, .relu, .stopGradient,
+                     .softmax, .logSoftmax:
+                    shape = ins[0]
+                case .softmaxGrad, .logSoftmaxGrad:
+                    shape = try broadcast(i, ins)
+                case .matmul(let ta, let tb):
+                    shape = try matmulShape(i, ins[0], ins[1], ta, tb)
+                case .transpose:
+                    shape = ins[0].reversed()
+                case .reshape(let target):
+                    shape = try reshape(i, ins[0], target)
+                case .add, .sub, .mul, .div, .sigmoidGrad, .tanhGrad, .reluGrad:
+                    shape = try broadcast(i, ins)
+                case .sum(let axes), .mean(let axes), .max(let axes):
+                    shape = ins[0].enumerated().filter { !axes.contains($0.offset) }.map(\.element)
+                case .broadcastLike, .sumToShapeOf:
+                    shape = ins[1]
+                case .maxGrad:
+                    shape = ins[0]
+                case .gatherLabels:
+                    shape = [ins[0].first ?? 1]
+                case .scatterLabels:
+                    shape = ins[2]
+                case .crossEntropy:
+                    shape = []
+                case .crossEntropyGrad:
+                    shape = ins[0]
+                case .argmax(let axis):
+                    shape = ins[0].enumerated().filter { $0.offset != axis }.map(\.element)
+                }
+            }
+            values[i].concrete = shape
+            for (d, c) in zip(v.shape.dims, shape) {
+                if let d, d != c {
+                    throw RuntimeError(message: "\(label(i)): expected shape \(v.shape) but the feeds give \(shape)")
+                }
+            }
+        }
+    }
+
+    private func matmulShape(_ i: Int, _ a: [Int], _ b: [Int], _ ta: Bool, _ tb: Bool) throws -> [Int] {
+        guard a.count == 2, b.count == 2 else {
+            throw RuntimeError(message: "\(label(i)): matmul needs two rank-2 operands, got \(a) and \(b)")
+        }
+        let (m, ka) = ta ? (a[1], a[0]) : (a[0], a[1])
+        let (kb, n) = tb ? (b[1], b[0]) : (b[0], b[1])
+        guard ka == kb else {
+            throw RuntimeError(message: "\(label(i)): inner dimensions differ: \(a)\(ta ? "ᵀ" : "") · \(b)\(tb ? "ᵀ" : "")")
+        }
+        return [m, n]
+    }
+
+    private func broadcast(_ i: Int, _ shapes: [[Int]]) throws -> [Int] {
+        let rank = shapes.map(\.count).max() ?? 0
+        var out = [Int](repeating: 1, count: rank)
+        for s in shapes {
+            let padded = [Int](repeating: 1, count: rank - s.count) + s
+            for d in 0..<rank where padded[d] != 1 {
+                if out[d] == 1 { out[d] = padded[d] } else if out[d] != padded[d] {
+                    throw RuntimeError(message: "\(label(i)): shapes \(shapes.map { "\($0)" }.joined(separator: " and ")) do not broadcast")
+                }
+            }
+        }
+        return out
+    }
+
+    private func reshape(_ i: Int, _ input: [Int], _ target: Shape) throws -> [Int] {
+        let total = input.reduce(1, *)
+        let known = target.dims.compactMap { $0 }.reduce(1, *)
+        var out: [Int] = []
+        for d in target.dims {
+            if let d { out.append(d) } else {
+                guard known > 0, total % known == 0 else {
+                    throw RuntimeError(message: "\(label(i)): cannot reshape \(input) to \(target)")
+                }
+                out.append(total / known)
+            }
+        }
+        guard out.reduce(1, *) == total else {
+            throw RuntimeError(message: "\(label(i)): cannot reshape \(input) (\(total) elements) to \(out)")
+        }
+        return out
+    }
+}

@@ -1,0 +1,483 @@
+import DataflowKernels
+import DataflowScheduler
+
+/// Lowering: a specialised, fused, memory-planned IR becomes a task graph whose
+/// bodies call the kernels.
+///
+/// One task per cheap op; a large matmul becomes several tile tasks (the kernels'
+/// tiled entry point: a 2-D split of C, K never split, so results are bitwise the
+/// same whatever the tiling and the thread count); large element-wise ops and
+/// column reductions are split into row / column ranges, which is also bitwise
+/// neutral. A value made of several tasks gets an empty join task that its
+/// consumers wait on. Priorities are bottom levels (estimated seconds of the
+/// longest path to the end), so the critical chain `dZ_k → dZ_{k−1}` runs ahead
+/// of the weight gradients that hang off it.
+struct Lowering {
+    struct PendingTask {
+        var name: String
+        var cost: Double
+        var kind: TaskKind
+        var body: @Sendable () throws -> Void
+        var dependencies: [Int]   // indices into `tasks`
+    }
+
+    let ir: IR
+    let plan: MemoryPlan
+    let options: CompileOptions
+    let workers: Int
+
+    private(set) var tasks: [PendingTask] = []
+    /// The task a consumer of value i waits on (nil for leaves and aliases).
+    private(set) var done: [Int?]
+    /// All tasks of value i (for update anti-dependencies and extra edges).
+    private(set) var tasksOf: [[Int]]
+    private(set) var refs: [ValueRef?]
+    let bindings: Bindings
+    private(set) var slotCount = 0
+    private(set) var arenaSlot: [DType: Int] = [:]
+    private(set) var feedSlot: [String: Int] = [:]
+    private(set) var parameterSlot: [ParameterID: Int] = [:]
+    private(set) var outputSlot: [Int] = []          // per plan.outputSlots entry
+    private(set) var constantSlot: [Int] = []        // per plan.constants entry
+    private(set) var flops: Double = 0
+
+    init(ir: IR, plan: MemoryPlan, options: CompileOptions, workers: Int) throws {
+        self.ir = ir
+        self.plan = plan
+        self.options = options
+        self.workers = workers
+        let n = ir.count
+        done = Array(repeating: nil, count: n)
+        tasksOf = Array(repeating: [], count: n)
+        refs = Array(repeating: nil, count: n)
+
+        // Slots.
+        var slots = 0
+        var arena: [DType: Int] = [:]
+        for dtype in plan.arenaSize.keys.sorted(by: { $0.byteSize < $1.byteSize || ($0.byteSize == $1.byteSize && "\($0)" < "\($1)") }) {
+            arena[dtype] = slots; slots += 1
+        }
+        var feeds: [String: Int] = [:], params: [ParameterID: Int] = [:]
+        let outs = plan.outputSlots.map { _ in defer { slots += 1 }; return slots }
+        let consts = plan.constants.map { _ in defer { slots += 1 }; return slots }
+        for loc in plan.locations {
+            switch loc {
+            case .feed(let name) where feeds[name] == nil: feeds[name] = slots; slots += 1
+            case .parameter(let id) where params[id] == nil: params[id] = slots; slots += 1
+            default: break
+            }
+        }
+        arenaSlot = arena; feedSlot = feeds; parameterSlot = params; outputSlot = outs; constantSlot = consts
+        slotCount = slots
+        bindings = Bindings(slotCount: slots)
+        for (dtype, size) in plan.arenaSize {
+            bindings.buffers[arena[dtype]!] = Lowering.makeBuffer(dtype, count: size)
+        }
+        for (k, c) in plan.constants.enumerated() { bindings.buffers[consts[k]] = c.bufferObject }
+
+        // Refs.
+        for i in 0..<n {
+            refs[i] = ref(of: plan.locations[i], shape: ir.values[i].concrete)
+        }
+        for i in 0..<n {
+            if case .alias(let root) = plan.locations[i] {
+                refs[i] = ValueRef(slot: refs[root]!.slot, offset: refs[root]!.offset, shape: ir.values[i].concrete)
+            }
+        }
+        try lowerAll()
+    }
+
+    private func ref(of location: MemoryPlan.Location, shape: [Int]) -> ValueRef? {
+        switch location {
+        case .feed(let name): ValueRef(slot: feedSlot[name]!, offset: 0, shape: shape)
+        case .parameter(let id): ValueRef(slot: parameterSlot[id]!, offset: 0, shape: shape)
+        case .constant(let k): ValueRef(slot: constantSlot[k], offset: 0, shape: shape)
+        case .arena(let dtype, let offset): ValueRef(slot: arenaSlot[dtype]!, offset: offset, shape: shape)
+        case .output(let k): ValueRef(slot: outputSlot[k], offset: 0, shape: shape)
+        case .alias: nil
+        }
+    }
+
+    static func makeBuffer(_ dtype: DType, count: Int) -> AnyObject {
+        switch dtype {
+        case .float32: TensorBuffer<Float>(count: count)
+        case .float64: TensorBuffer<Double>(count: count)
+        case .int32: TensorBuffer<Int32>(count: count)
+        }
+    }
+
+    /// The storage root of value i (itself unless it is an alias).
+    func root(_ i: Int) -> Int {
+        if case .alias(let r) = plan.locations[i] { return r }
+        return i
+    }
+
+    // MARK: - Tasks
+
+    private mutating func lowerAll() throws {
+        for i in 0..<ir.count {
+            let v = ir.values[i]
+            if case .alias = plan.locations[i] { continue }
+            switch v.kind {
+            case .op(.placeholder), .op(.parameter), .op(.constant), .op(.scalar), .folded:
+                continue
+            default:
+                break
+            }
+            for input in v.inputs where ir.values[input].concrete.count > 2 {
+                throw CompileError(message: "\(ir.label(i)) reads \(ir.label(input)) of shape \(ir.values[input].concrete): compiled programs support tensors of rank ≤ 2 (the reference interpreter handles any rank)")
+            }
+            if v.concrete.count > 2 {
+                throw CompileError(message: "\(ir.label(i)) has shape \(v.concrete): compiled programs support tensors of rank ≤ 2 (the reference interpreter handles any rank)")
+            }
+            let dependencies = Array(Set(v.inputs.compactMap { done[root($0)] })).sorted()
+            let floatType = v.inputs.first.map { ir.values[$0].dtype } ?? v.dtype
+            let bodies: [PendingTask]
+            switch (floatType == .int32 ? v.dtype : floatType) {
+            case .float32: bodies = try makeTasks(i, Float.self)
+            case .float64: bodies = try makeTasks(i, Double.self)
+            case .int32:
+                throw CompileError(message: "\(ir.label(i)): no kernel computes an int32 result from int32 inputs")
+            }
+            var ids: [Int] = []
+            for var task in bodies {
+                task.dependencies = dependencies
+                tasks.append(task)
+                ids.append(tasks.count - 1)
+            }
+            tasksOf[i] = ids
+            if ids.count == 1 && !options.checkNumerics {
+                done[i] = ids[0]
+            } else {
+                let check = options.checkNumerics ? numericsCheck(i) : nil
+                tasks.append(PendingTask(name: "join \(ir.label(i))", cost: 0, kind: .join,
+                                         body: check ?? {}, dependencies: ids))
+                done[i] = tasks.count - 1
+            }
+        }
+        try lowerUpdates()
+        for (reader, writer) in plan.extraEdges {
+            guard let r = done[reader] else { continue }
+            for t in tasksOf[writer] { tasks[t].dependencies.append(r) }
+        }
+    }
+
+    private mutating func lowerUpdates() throws {
+        var updated = Set<Int>()
+        for update in ir.updates {
+            let p = update.parameter
+            guard updated.insert(p).inserted else {
+                throw CompileError(message: "parameter \(ir.label(p)) is updated twice in one program")
+            }
+            let target = refs[p]!
+            let body: @Sendable () throws -> Void
+            var deps: [Int] = []
+            let label = ir.label(p)
+            switch update {
+            case .axpy(_, let s, let g, let sign):
+                let (sr, gr) = (refs[s]!, refs[g]!)
+                let b = bindings
+                switch ir.values[p].dtype {
+                case .float32:
+                    body = guarded("update \(label)") {
+                        let scale = b.buffer(sr.slot, Float.self)[sr.offset] * Float(sign)
+                        try Elementwise.axpby(alpha: scale, gr.view(b, Float.self), beta: 1, into: target.view(b, Float.self))
+                    }
+                case .float64:
+                    body = guarded("update \(label)") {
+                        let scale = b.buffer(sr.slot, Double.self)[sr.offset] * sign
+                        try Elementwise.axpby(alpha: scale, gr.view(b, Double.self), beta: 1, into: target.view(b, Double.self))
+                    }
+                case .int32:
+                    throw CompileError(message: "update of \(label): int32 parameters cannot be trained")
+                }
+                deps += [done[root(s)], done[root(g)]].compactMap { $0 }
+                flops += 2 * Double(target.count)
+            case .assign(_, let v):
+                let vr = refs[v]!
+                let b = bindings
+                switch ir.values[p].dtype {
+                case .float32: body = guarded("update \(label)") { try Elementwise.copy(vr.view(b, Float.self), into: target.view(b, Float.self)) }
+                case .float64: body = guarded("update \(label)") { try Elementwise.copy(vr.view(b, Double.self), into: target.view(b, Double.self)) }
+                case .int32: body = guarded("update \(label)") { try Elementwise.copy(vr.view(b, Int32.self), into: target.view(b, Int32.self)) }
+                }
+                if let d = done[root(v)] { deps.append(d) }
+            }
+            // Write after read: every task that reads the parameter's old value finishes first.
+            for (j, value) in ir.values.enumerated() where value.inputs.contains(where: { root($0) == p }) {
+                if let d = done[j] { deps.append(d) }
+            }
+            tasks.append(PendingTask(name: "update \(label)", cost: Double(target.count) * 1e-9, kind: .parameterUpdate,
+                                     body: body, dependencies: Array(Set(deps)).sorted()))
+        }
+    }
+
+    private func guarded(_ label: String, _ body: @escaping @Sendable () throws -> Void) -> @Sendable () throws -> Void {
+        return {
+            do { try body() } catch let error as KernelError {
+                throw RuntimeError(message: "\(label): \(error.message)")
+            }
+        }
+    }
+
+    private func numericsCheck(_ i: Int) -> (@Sendable () throws -> Void)? {
+        let r = refs[i]!
+        let b = bindings
+        let label = ir.label(i)
+        switch ir.values[i].dtype {
+        case .float32:
+            return { try Lowering.checkFinite(b.buffer(r.slot, Float.self), r, label) }
+        case .float64:
+            return { try Lowering.checkFinite(b.buffer(r.slot, Double.self), r, label) }
+        case .int32:
+            return nil
+        }
+    }
+
+    private static func checkFinite<T: KernelScalar>(_ buffer: TensorBuffer<T>, _ r: ValueRef, _ label: String) throws {
+        for k in 0..<r.count where !buffer[r.offset + k].isFinite {
+            throw RuntimeError(message: "non-finite value \(buffer[r.offset + k]) first produced by \(label) at element \(k) of shape \(r.shape)")
+        }
+    }
+
+    // MARK: - Per-op tasks
+
+    /// Rows split into at most `chunks` ranges of about equal size.
+    private func rowChunks(_ rows: Int, elements: Int) -> [Range<Int>] {
+        let wanted = max(1, min(rows, elements / options.elementsPerTask, 4 * workers))
+        return (0..<wanted).map { c in (rows * c / wanted)..<(rows * (c + 1) / wanted) }
+    }
+
+    private func task(_ i: Int, _ suffix: String = "", kind: TaskKind, cost: Double,
+                      _ body: @escaping @Sendable () throws -> Void) -> PendingTask {
+        PendingTask(name: ir.label(i) + suffix, cost: cost, kind: kind, body: guarded(ir.label(i), body), dependencies: [])
+    }
+
+    private func matmulKind(_ i: Int, transposeA: Bool, transposeB: Bool) -> TaskKind {
+        guard ir.values[i].isGradient else { return .forwardMatmul }
+        if transposeA { return .weightGradientMatmul }
+        if transposeB { return .inputGradientMatmul }
+        return .inputGradientMatmul
+    }
+
+    private mutating func makeTasks<T: KernelScalar>(_ i: Int, _: T.Type) throws -> [PendingTask] {
+        let v = ir.values[i]
+        let b = bindings
+        let out = refs[i]!
+        let ins = v.inputs.map { refs[$0]! }
+        let count = Double(out.count)
+        let elementCost = 1.0e-9   // seconds per element touched: a rough memory-bound estimate
+        switch v.kind {
+        case .gemm(let ta, let tb, let epilogueKind):
+            let (m, n) = out.matrixShape
+            let k = ta ? ins[0].matrixShape.rows : ins[0].matrixShape.cols
+            let f = 2.0 * Double(m) * Double(n) * Double(k)
+            flops += f
+            let target = f < options.minimumTileFlops * 2 ? 1 : max(1, min(options.tilesPerMatmul ?? (workers == 1 ? 1 : 4 * workers), Int(f / options.minimumTileFlops)))
+            let tiling = GEMMTiling.automatic(m: m, n: n, k: k, targetTiles: target)
+            let (a, bb) = (ins[0], ins[1])
+            let extra = ins.count > 2 ? ins[2] : nil
+            let kind = matmulKind(i, transposeA: ta, transposeB: tb)
+            let perTile = f / Double(tiling.tileCount) / 1.5e11
+            return (0..<tiling.tileCount).map { t in
+                task(i, tiling.tileCount > 1 ? " tile \(t)" : "", kind: kind, cost: perTile) {
+                    let epilogue: GEMMEpilogue<T>
+                    switch epilogueKind {
+                    case .none: epilogue = .none
+                    case .bias(let act): epilogue = .bias(extra!.view(b, T.self), act)
+                    case .activation(let act): epilogue = .activation(act)
+                    case .activationGradient(let act): epilogue = .activationGradient(act, output: extra!.view(b, T.self))
+                    }
+                    try GEMM.multiplyTile(a.view(b, T.self), transposeA: ta, bb.view(b, T.self), transposeB: tb,
+                                          into: out.view(b, T.self), epilogue: epilogue, tiling: tiling, tile: t)
+                }
+            }
+        case .elementwise(let program):
+            let (rows, _) = out.matrixShape
+            return rowChunks(rows, elements: out.count).map { range in
+                task(i, " rows \(range)", kind: .elementwise, cost: count * elementCost * Double(range.count) / Double(max(rows, 1))) {
+                    let inputs = ins.map { $0.broadcastView(b, to: out.shape, T.self).rows(range) }
+                    try Elementwise.run(program, inputs: inputs, into: out.view(b, T.self).rows(range))
+                }
+            }
+        case .folded:
+            return []
+        case .op(let op):
+            return try makeOpTasks(i, op, T.self, out: out, ins: ins, cost: count * elementCost)
+        }
+    }
+
+    private mutating func makeOpTasks<T: KernelScalar>(_ i: Int, _ op: Op, _: T.Type, out: ValueRef, ins: [ValueRef], cost: Double) throws -> [PendingTask] {
+        let b = bindings
+        let v = ir.values[i]
+        func elementwiseTasks(_ kind: TaskKind, _ body: @escaping @Sendable (Range<Int>) throws -> Void) -> [PendingTask] {
+            let (rows, _) = out.matrixShape
+            return rowChunks(rows, elements: out.count).map { range in
+                task(i, " rows \(range)", kind: kind, cost: cost * Double(range.count) / Double(max(rows, 1))) { try body(range) }
+            }
+        }
+        func unary(_ u: UnaryOp) -> [PendingTask] {
+            elementwiseTasks(.elementwise) { r in
+                try Elementwise.unary(u, ins[0].broadcastView(b, to: out.shape, T.self).rows(r), into: out.view(b, T.self).rows(r))
+            }
+        }
+        func binary(_ bop: BinaryOp) -> [PendingTask] {
+            elementwiseTasks(.elementwise) { r in
+                try Elementwise.binary(bop, ins[0].broadcastView(b, to: out.shape, T.self).rows(r),
+                                       ins[1].broadcastView(b, to: out.shape, T.self).rows(r), into: out.view(b, T.self).rows(r))
+            }
+        }
+        func single(_ kind: TaskKind, _ body: @escaping @Sendable () throws -> Void) -> [PendingTask] {
+            [task(i, kind: kind, cost: cost, body)]
+        }
+        /// Reduces `x` (rank ≤ 2) over `axes` of its padded 2-D form into `out`.
+        func reduce(_ rop: ReduceOp, _ x: ValueRef, rowsAxis: Bool, colsAxis: Bool, kind: TaskKind) -> [PendingTask] {
+            if x.shape.count == 1 || (rowsAxis && colsAxis) {
+                return single(kind) { try Reduce.all(rop, x.view(b, T.self), into: out.view(b, T.self)) }
+            } else if rowsAxis {
+                // Per column, split into column ranges: bitwise neutral (each column's order is fixed).
+                let cols = x.matrixShape.cols
+                let chunks = max(1, min(cols / 64, x.count / options.elementsPerTask, 4 * workers))
+                return (0..<chunks).map { c in
+                    let range = (cols * c / chunks)..<(cols * (c + 1) / chunks)
+                    return task(i, chunks > 1 ? " cols \(range)" : "", kind: kind, cost: cost * Double(x.count) / Double(max(out.count, 1)) / Double(chunks)) {
+                        let y = MatrixView(b.buffer(out.slot, T.self), offset: out.offset, rows: 1, cols: cols)
+                        try Reduce.columns(rop, x.view(b, T.self).cols(range), into: y.cols(range))
+                    }
+                }
+            } else if colsAxis {
+                return single(kind) {
+                    let y = MatrixView(b.buffer(out.slot, T.self), offset: out.offset, rows: x.matrixShape.rows, cols: 1)
+                    try Reduce.rows(rop, x.view(b, T.self), into: y)
+                }
+            } else {
+                return single(.copy) { try Elementwise.copy(x.view(b, T.self), into: out.view(b, T.self)) }
+            }
+        }
+        func reduceAxes(_ rop: ReduceOp, _ axes: [Int]) -> [PendingTask] {
+            let x = ins[0]
+            if x.shape.isEmpty {
+                return single(.copy) { try Elementwise.copy(x.view(b, T.self), into: out.view(b, T.self)) }
+            }
+            if x.shape.count == 1 {
+                return reduce(rop, x, rowsAxis: !axes.isEmpty, colsAxis: !axes.isEmpty, kind: .reduction)
+            }
+            return reduce(rop, x, rowsAxis: axes.contains(0), colsAxis: axes.contains(1), kind: .reduction)
+        }
+        let labelName: String = {
+            guard v.inputs.count > 1 else { return "labels" }
+            let l = ir.values[v.inputs[1]]
+            return l.name.map { "labels '\($0)'" } ?? "labels \(ir.label(v.inputs[1]))"
+        }()
+        func labelsGuard(_ body: @escaping @Sendable () throws -> Void) -> @Sendable () throws -> Void {
+            return {
+                do { try body() } catch let error as KernelError {
+                    throw RuntimeError(message: "\(labelName): \(error.message)")
+                }
+            }
+        }
+
+        switch op {
+        case .placeholder, .parameter, .constant, .scalar, .reshape, .stopGradient:
+            return []
+        case .zerosLike:
+            return single(.elementwise) { try Elementwise.fill(T(0), into: out.view(b, T.self)) }
+        case .matmul(let ta, let tb):
+            let (m, n) = out.matrixShape
+            let k = ta ? ins[0].matrixShape.rows : ins[0].matrixShape.cols
+            let f = 2.0 * Double(m * n) * Double(k)
+            flops += f
+            return single(matmulKind(i, transposeA: ta, transposeB: tb)) {
+                try GEMM.multiply(ins[0].view(b, T.self), transposeA: ta, ins[1].view(b, T.self), transposeB: tb, into: out.view(b, T.self))
+            }
+        case .transpose:
+            return single(.copy) { try Elementwise.copy(ins[0].transposedView(b, T.self), into: out.view(b, T.self)) }
+        case .add: return binary(.add)
+        case .sub: return binary(.sub)
+        case .mul: return binary(.mul)
+        case .div: return binary(.div)
+        case .sigmoidGrad: return binary(.sigmoidBackward)
+        case .tanhGrad: return binary(.tanhBackward)
+        case .reluGrad: return binary(.reluBackward)
+        case .neg: return unary(.neg)
+        case .exp: return unary(.exp)
+        case .log: return unary(.log)
+        case .sigmoid: return unary(.sigmoid)
+        case .tanh: return unary(.tanh)
+        case .relu: return unary(.relu)
+        case .sum(let axes): return reduceAxes(.sum, axes)
+        case .mean(let axes): return reduceAxes(.mean, axes)
+        case .max(let axes): return reduceAxes(.max, axes)
+        case .broadcastLike:
+            return single(.copy) { try Elementwise.copy(ins[0].broadcastView(b, to: out.shape, T.self), into: out.view(b, T.self)) }
+        case .sumToShapeOf:
+            let x = ins[0]
+            let xs = [Int](repeating: 1, count: max(0, 2 - x.shape.count)) + x.shape
+            let os = [Int](repeating: 1, count: max(0, 2 - out.shape.count)) + out.shape
+            let rowsAxis = os[0] == 1 && xs[0] != 1
+            let colsAxis = os[1] == 1 && xs[1] != 1
+            return reduce(.sum, x, rowsAxis: rowsAxis, colsAxis: colsAxis, kind: v.isGradient && rowsAxis && !colsAxis ? .biasGradient : .reduction)
+        case .maxGrad:
+            throw CompileError(message: "\(ir.label(i)): maxGrad has no compiled kernel yet; evaluate this graph with the Interpreter")
+        case .softmax:
+            return single(.rowwise) { try RowOps.softmax(ins[0].view(b, T.self), into: out.view(b, T.self)) }
+        case .logSoftmax:
+            return single(.rowwise) { try RowOps.logSoftmax(ins[0].view(b, T.self), into: out.view(b, T.self)) }
+        case .softmaxGrad:
+            return single(.rowwise) { try RowOps.softmaxBackward(output: ins[0].view(b, T.self), ins[1].view(b, T.self), into: out.view(b, T.self)) }
+        case .logSoftmaxGrad:
+            return single(.rowwise) { try RowOps.logSoftmaxBackward(output: ins[0].view(b, T.self), ins[1].view(b, T.self), into: out.view(b, T.self)) }
+        case .gatherLabels:
+            return single(.rowwise, labelsGuard { try RowOps.gather(ins[0].view(b, T.self), labels: ins[1].view(b, Int32.self), into: out.view(b, T.self)) })
+        case .scatterLabels:
+            return single(.rowwise, labelsGuard { try RowOps.scatter(ins[0].view(b, T.self), labels: ins[1].view(b, Int32.self), into: out.view(b, T.self)) })
+        case .crossEntropy:
+            return single(.rowwise, labelsGuard { try RowOps.crossEntropy(logits: ins[0].view(b, T.self), labels: ins[1].view(b, Int32.self), into: out.view(b, T.self)) })
+        case .crossEntropyGrad:
+            return single(.rowwise, labelsGuard {
+                try RowOps.crossEntropyBackward(logits: ins[0].view(b, T.self), labels: ins[1].view(b, Int32.self),
+                                                scale: ins[2].view(b, T.self), into: out.view(b, T.self))
+            })
+        case .argmax(let axis):
+            let x = ins[0]
+            let transposed = x.shape.count == 2 && axis == 0
+            return single(.rowwise) {
+                let xv = transposed ? x.transposedView(b, T.self) : x.view(b, T.self)
+                try RowOps.argmax(xv, into: out.view(b, Int32.self))
+            }
+        }
+    }
+
+    // MARK: - Priorities and the task graph
+
+    /// Builds the scheduler's task graph with bottom-level priorities.
+    func makeTaskGraph() -> TaskGraph {
+        var successors = [[Int]](repeating: [], count: tasks.count)
+        for (t, task) in tasks.enumerated() {
+            for d in task.dependencies { successors[d].append(t) }
+        }
+        // Tasks are created in topological order (dependencies point backwards).
+        var bottom = [Double](repeating: 0, count: tasks.count)
+        for t in stride(from: tasks.count - 1, through: 0, by: -1) {
+            bottom[t] = tasks[t].cost + (successors[t].map { bottom[$0] }.max() ?? 0)
+        }
+        var graph = TaskGraph()
+        var ids: [TaskID] = []
+        ids.reserveCapacity(tasks.count)
+        for (t, task) in tasks.enumerated() {
+            let priority = Int(min(bottom[t] * 1e9, Double(Int.max / 2)))
+            ids.append(graph.addTask(task.name, priority: priority, cost: task.cost, kind: task.kind.rawValue, task.body))
+        }
+        for (t, task) in tasks.enumerated() {
+            for d in Set(task.dependencies) { graph.addDependency(ids[d], ids[t]) }
+        }
+        return graph
+    }
+}
+
+/// An error in a program that cannot be compiled (as opposed to a bad call).
+public struct CompileError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public init(message: String) { self.message = message }
+    public var description: String { message }
+}

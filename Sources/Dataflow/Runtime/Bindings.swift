@@ -1,0 +1,62 @@
+import DataflowKernels
+
+/// The buffers one run of a program reads and writes, by slot: the arenas, the
+/// caller's feeds, the parameters' current values, constants, and output buffers.
+///
+/// Tasks resolve their operands through it when they run, so a program built once
+/// serves every call, whatever buffers the caller feeds. Slots are written only
+/// between runs (under the function's lock); during a run they are read-only, and
+/// the scheduler's dependency edges order the tasks that touch the buffers.
+final class Bindings: @unchecked Sendable {
+    var buffers: [AnyObject?]
+
+    init(slotCount: Int) {
+        buffers = Array(repeating: nil, count: slotCount)
+    }
+
+    @inline(__always)
+    func buffer<T: TensorElement>(_ slot: Int, _: T.Type = T.self) -> TensorBuffer<T> {
+        unsafeDowncast(buffers[slot]!, to: TensorBuffer<T>.self)
+    }
+}
+
+/// A value's place at run time: a slot, an element offset and a concrete shape.
+struct ValueRef: Sendable {
+    var slot: Int
+    var offset: Int
+    var shape: [Int]
+
+    var count: Int { shape.reduce(1, *) }
+
+    /// Rows and columns of the rank ≤ 2 value as a matrix (rank 0: 1×1, rank 1: 1×n).
+    var matrixShape: (rows: Int, cols: Int) {
+        switch shape.count {
+        case 0: (1, 1)
+        case 1: (1, shape[0])
+        default: (shape[0], shape[1])
+        }
+    }
+
+    /// The dense row-major view of this value.
+    @inline(__always)
+    func view<T: TensorElement>(_ b: Bindings, _: T.Type = T.self) -> MatrixView<T> {
+        let (r, c) = matrixShape
+        return MatrixView(b.buffer(slot, T.self), offset: offset, rows: r, cols: c, rowStride: c, colStride: 1)
+    }
+
+    /// The view of this value broadcast (numpy rules) to `target`'s rank ≤ 2 shape:
+    /// stride 0 along broadcast axes.
+    func broadcastView<T: TensorElement>(_ b: Bindings, to target: [Int], _: T.Type = T.self) -> MatrixView<T> {
+        let out = target.count == 0 ? [1, 1] : (target.count == 1 ? [1, target[0]] : target)
+        let padded = [Int](repeating: 1, count: max(0, 2 - shape.count)) + shape
+        let rowStride = padded[0] == 1 && out[0] != 1 ? 0 : padded[1]
+        let colStride = padded[1] == 1 && out[1] != 1 ? 0 : 1
+        return MatrixView(b.buffer(slot, T.self), offset: offset, rows: out[0], cols: out[1], rowStride: rowStride, colStride: colStride)
+    }
+
+    /// The transposed view (rank 2): rows and columns swapped through the strides.
+    func transposedView<T: TensorElement>(_ b: Bindings, _: T.Type = T.self) -> MatrixView<T> {
+        let (r, c) = matrixShape
+        return MatrixView(b.buffer(slot, T.self), offset: offset, rows: c, cols: r, rowStride: 1, colStride: c)
+    }
+}
