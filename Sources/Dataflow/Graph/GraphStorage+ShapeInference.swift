@@ -1,0 +1,214 @@
+/// Shape and dtype inference for every op, as nodes are built.
+///
+/// Errors name the tensors with their shapes and say what was expected, e.g.
+/// `matmul: x [?, 784] and w1 [100, 10]: inner dimensions 784 and 100 differ`.
+extension GraphStorage {
+    /// Numpy broadcasting of two static shapes, or `nil` if they are incompatible.
+    /// An unknown dimension meeting a known `k` gives `k` (it must be `k` at run time).
+    static func broadcast(_ a: Shape, _ b: Shape) -> Shape? {
+        let rank = Swift.max(a.rank, b.rank)
+        var out = [Int?](repeating: nil, count: rank)
+        for i in 0..<rank {
+            let x: Int?? = i < a.rank ? .some(a.dims[a.rank - 1 - i]) : .none
+            let y: Int?? = i < b.rank ? .some(b.dims[b.rank - 1 - i]) : .none
+            let d: Int?
+            switch (x, y) {
+            case (.none, .some(let v)), (.some(let v), .none): d = v
+            case (.some(let u), .some(let v)):
+                if u == v { d = u }
+                else if u == 1 { d = v }
+                else if v == 1 { d = u }
+                else if u == nil { d = v }
+                else if v == nil { d = u }
+                else { return nil }
+            case (.none, .none): d = nil
+            }
+            out[rank - 1 - i] = d
+        }
+        return Shape(out)
+    }
+
+    /// The shape `shape` reduced over `axes` (removed).
+    static func reduced(_ shape: Shape, axes: [Int]) -> Shape {
+        let drop = Set(axes)
+        return Shape(shape.dims.enumerated().filter { !drop.contains($0.offset) }.map(\.element))
+    }
+
+    /// Whether two static dimensions can be equal at run time.
+    static func compatible(_ a: Int?, _ b: Int?) -> Bool {
+        a == nil || b == nil || a == b
+    }
+
+    /// Whether two static shapes can be equal at run time.
+    static func compatible(_ a: Shape, _ b: Shape) -> Bool {
+        a.rank == b.rank && zip(a.dims, b.dims).allSatisfy { compatible($0, $1) }
+    }
+
+    /// The more precise of two compatible shapes (known dimensions win).
+    static func unify(_ a: Shape, _ b: Shape) -> Shape {
+        Shape(zip(a.dims, b.dims).map { $0 ?? $1 })
+    }
+
+    /// A reshape target with its unknown dimension resolved when the input's element
+    /// count is known.
+    func canonicalReshape(_ target: Shape, of input: NodeID) throws -> Shape {
+        let x = nodes[input.rawValue]
+        guard target.unknownCount <= 1 else {
+            throw GraphError("reshape: \(labelWithShape(input)) to \(target): at most one dimension may be unknown")
+        }
+        guard let count = x.shape.elementCount else { return target }
+        let known = target.dims.reduce(1) { $0 * ($1 ?? 1) }
+        if target.isFullyKnown {
+            guard known == count else {
+                throw GraphError("reshape: \(labelWithShape(input)) has \(count) elements; \(target) has \(known)")
+            }
+            return target
+        }
+        guard known > 0, count % known == 0 else {
+            throw GraphError("reshape: \(labelWithShape(input)) has \(count) elements, not a multiple of the \(known) of \(target)")
+        }
+        return Shape(target.dims.map { $0 ?? count / known })
+    }
+
+    private func requireFloat(_ op: Op, _ ids: [NodeID]) throws -> DType {
+        let dtype = nodes[ids[0].rawValue].dtype
+        for id in ids {
+            let t = nodes[id.rawValue].dtype
+            guard t.isFloatingPoint else {
+                throw GraphError("\(op.name): \(labelWithShape(id)) is \(t); expected float32 or float64")
+            }
+            guard t == dtype else {
+                throw GraphError("\(op.name): \(labelWithShape(ids[0])) is \(dtype) but \(labelWithShape(id)) is \(t); dtypes must match")
+            }
+        }
+        return dtype
+    }
+
+    private func requireRank(_ op: Op, _ id: NodeID, _ ranks: Set<Int>, role: String) throws {
+        let r = nodes[id.rawValue].shape.rank
+        guard ranks.contains(r) else {
+            let want = ranks.sorted().map(String.init).joined(separator: " or ")
+            throw GraphError("\(op.name): \(role) \(labelWithShape(id)) has rank \(r); expected rank \(want)")
+        }
+    }
+
+    private func requireLabels(_ op: Op, _ labels: NodeID, rows x: NodeID) throws {
+        let l = nodes[labels.rawValue]
+        guard l.dtype == .int32 else {
+            throw GraphError("\(op.name): labels \(labelWithShape(labels)) are \(l.dtype); expected int32")
+        }
+        try requireRank(op, labels, [1], role: "labels")
+        let n = nodes[x.rawValue].shape.dims[0]
+        guard Self.compatible(n, l.shape.dims[0]) else {
+            throw GraphError("\(op.name): \(labelWithShape(x)) has \(n!) rows but labels \(labelWithShape(labels)) has \(l.shape.dims[0]!)")
+        }
+    }
+
+    private func checkAxes(_ op: Op, _ axes: [Int], of id: NodeID) throws {
+        let rank = nodes[id.rawValue].shape.rank
+        guard axes == Array(Set(axes)).sorted(), axes.allSatisfy({ $0 >= 0 && $0 < rank }) else {
+            throw GraphError("\(op.name): axes \(axes) of \(labelWithShape(id)): expected sorted, unique axes in 0..<\(rank)")
+        }
+    }
+
+    /// The dtype and static shape of `op` applied to `inputs` (count already checked).
+    func infer(_ op: Op, _ inputs: [NodeID]) throws -> (DType, Shape) {
+        let shapes = inputs.map { nodes[$0.rawValue].shape }
+        switch op {
+        case .placeholder, .parameter, .constant, .scalar:
+            preconditionFailure("leaves are not inferred")
+        case .zerosLike, .stopGradient:
+            return (nodes[inputs[0].rawValue].dtype, shapes[0])
+        case .matmul(let ta, let tb):
+            let dtype = try requireFloat(op, inputs)
+            try requireRank(op, inputs[0], [2], role: "left operand")
+            try requireRank(op, inputs[1], [2], role: "right operand")
+            let a = ta ? Array(shapes[0].dims.reversed()) : shapes[0].dims
+            let b = tb ? Array(shapes[1].dims.reversed()) : shapes[1].dims
+            guard Self.compatible(a[1], b[0]) else {
+                throw GraphError("matmul: \(labelWithShape(inputs[0]))\(ta ? "ᵀ" : "") and \(labelWithShape(inputs[1]))\(tb ? "ᵀ" : ""): inner dimensions \(a[1]!) and \(b[0]!) differ")
+            }
+            return (dtype, Shape([a[0], b[1]]))
+        case .transpose:
+            try requireRank(op, inputs[0], [2], role: "operand")
+            return (nodes[inputs[0].rawValue].dtype, Shape(Array(shapes[0].dims.reversed())))
+        case .reshape(let target):
+            return (nodes[inputs[0].rawValue].dtype, target)
+        case .add, .sub, .mul, .div, .sigmoidGrad, .tanhGrad, .reluGrad, .softmaxGrad, .logSoftmaxGrad:
+            let dtype = try requireFloat(op, inputs)
+            guard let shape = Self.broadcast(shapes[0], shapes[1]) else {
+                throw GraphError("\(op.name): \(labelWithShape(inputs[0])) and \(labelWithShape(inputs[1])): shapes do not broadcast")
+            }
+            if op == .softmaxGrad || op == .logSoftmaxGrad { try requireRank(op, inputs[0], [1, 2], role: "operand") }
+            return (dtype, shape)
+        case .neg, .exp, .log, .sigmoid, .tanh, .relu:
+            return (try requireFloat(op, inputs), shapes[0])
+        case .sum(let axes), .mean(let axes), .max(let axes):
+            let dtype = try requireFloat(op, inputs)
+            try checkAxes(op, axes, of: inputs[0])
+            return (dtype, Self.reduced(shapes[0], axes: axes))
+        case .maxGrad(let axes):
+            let dtype = try requireFloat(op, inputs)
+            try checkAxes(op, axes, of: inputs[0])
+            let r = Self.reduced(shapes[0], axes: axes)
+            for k in 1...2 where !Self.compatible(shapes[k], r) {
+                throw GraphError("maxGrad: \(labelWithShape(inputs[k])) should have the reduced shape \(r) of \(labelWithShape(inputs[0])) over axes \(axes)")
+            }
+            return (dtype, shapes[0])
+        case .meanGrad(let axes):
+            let dtype = try requireFloat(op, [inputs[0]])
+            try checkAxes(op, axes, of: inputs[1])
+            let r = Self.reduced(shapes[1], axes: axes)
+            guard Self.compatible(shapes[0], r) else {
+                throw GraphError("meanGrad: \(labelWithShape(inputs[0])) should have the reduced shape \(r) of \(labelWithShape(inputs[1])) over axes \(axes)")
+            }
+            return (dtype, shapes[1])
+        case .broadcastLike:
+            let dtype = nodes[inputs[0].rawValue].dtype
+            guard shapes[0].rank <= shapes[1].rank, let b = Self.broadcast(shapes[0], shapes[1]), Self.compatible(b, shapes[1]) else {
+                throw GraphError("broadcastLike: \(labelWithShape(inputs[0])) does not broadcast to \(labelWithShape(inputs[1]))")
+            }
+            return (dtype, shapes[1])
+        case .sumToShapeOf:
+            let dtype = try requireFloat(op, [inputs[0]])
+            guard shapes[1].rank <= shapes[0].rank, let b = Self.broadcast(shapes[0], shapes[1]), Self.compatible(b, shapes[0]) else {
+                throw GraphError("sumToShapeOf: \(labelWithShape(inputs[1])) does not broadcast to \(labelWithShape(inputs[0]))")
+            }
+            return (dtype, shapes[1])
+        case .softmax, .logSoftmax:
+            let dtype = try requireFloat(op, inputs)
+            try requireRank(op, inputs[0], [1, 2], role: "operand")
+            return (dtype, shapes[0])
+        case .gatherLabels:
+            let dtype = try requireFloat(op, [inputs[0]])
+            try requireRank(op, inputs[0], [2], role: "operand")
+            try requireLabels(op, inputs[1], rows: inputs[0])
+            return (dtype, Shape([shapes[0].dims[0] ?? shapes[1].dims[0]]))
+        case .scatterLabels:
+            let dtype = try requireFloat(op, [inputs[0]])
+            try requireRank(op, inputs[2], [2], role: "like")
+            try requireRank(op, inputs[0], [1], role: "operand")
+            try requireLabels(op, inputs[1], rows: inputs[2])
+            guard Self.compatible(shapes[0].dims[0], shapes[2].dims[0]) else {
+                throw GraphError("scatterLabels: \(labelWithShape(inputs[0])) and \(labelWithShape(inputs[2])) differ in rows")
+            }
+            return (dtype, shapes[2])
+        case .crossEntropy:
+            let dtype = try requireFloat(op, [inputs[0]])
+            try requireRank(op, inputs[0], [2], role: "logits")
+            try requireLabels(op, inputs[1], rows: inputs[0])
+            return (dtype, .scalar)
+        case .crossEntropyGrad:
+            let dtype = try requireFloat(op, [inputs[0], inputs[2]])
+            try requireRank(op, inputs[0], [2], role: "logits")
+            try requireLabels(op, inputs[1], rows: inputs[0])
+            try requireRank(op, inputs[2], [0], role: "loss gradient")
+            return (dtype, shapes[0])
+        case .argmax(let axis):
+            guard axis >= 0, axis < shapes[0].rank else {
+                throw GraphError("argmax: axis \(axis) out of range for \(labelWithShape(inputs[0]))")
+            }
+            return (.int32, Self.reduced(shapes[0], axes: [axis]))
+        }
+    }
+}

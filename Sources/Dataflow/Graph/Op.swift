@@ -1,0 +1,190 @@
+/// What a node computes. Every case has shape inference
+/// (`Graph+ShapeInference.swift`), a vector-Jacobian rule (`Op+VJP.swift`, one
+/// exhaustive switch) and a reference implementation (`Interpreter+Ops.swift`).
+///
+/// Ops are primitive and kernel-friendly: the compiler maps each case to a kernel.
+/// Element-wise binary ops broadcast like numpy (trailing axes aligned, size-1 axes
+/// stretched); an unknown dimension never broadcasts (see `Shape`).
+public enum Op: Hashable, Sendable {
+    // Leaves.
+    /// A value fed at each run, by name.
+    case placeholder(String)
+    /// A value held by the graph across runs (a Theano shared variable).
+    case parameter(ParameterID)
+    /// A fixed value in the graph's constant store.
+    case constant(ConstantID)
+    /// A rank-0 constant of the node's dtype.
+    case scalar(Double)
+
+    // Shape-only and structural.
+    /// `(x) -> zeros of x's shape and dtype`. No gradient.
+    case zerosLike
+    /// `(a, b) -> op(a) · op(b)`, rank 2 × rank 2, `op` transposing when the flag is set.
+    case matmul(transposeA: Bool, transposeB: Bool)
+    /// `(x) -> xᵀ`, rank 2.
+    case transpose
+    /// `(x) -> x` with the given shape, row-major; at most one unknown dimension,
+    /// inferred at run time from the element count.
+    case reshape(Shape)
+
+    // Element-wise, numpy broadcasting.
+    case add, sub, mul, div
+    case neg, exp, log, sigmoid, tanh, relu
+    /// `(y, dy) -> dy · y · (1 − y)`, `y` a sigmoid output. Same shapes.
+    case sigmoidGrad
+    /// `(y, dy) -> dy · (1 − y²)`, `y` a tanh output. Same shapes.
+    case tanhGrad
+    /// `(x, dy) -> x > 0 ? dy : 0`. Same shapes.
+    case reluGrad
+
+    // Reductions: keepDims false; axes sorted, unique, in range; all axes reduce to rank 0.
+    case sum(axes: [Int])
+    case mean(axes: [Int])
+    case max(axes: [Int])
+    /// `(x, y, dy) -> dx`: `y = max(x, axes)` and `dy` have the reduced shape; the
+    /// gradient is split equally among the elements equal to the maximum:
+    /// `dx[i] = x[i] == y[r(i)] ? dy[r(i)] / count(r(i)) : 0`.
+    case maxGrad(axes: [Int])
+    /// `(dy, like) -> dx` of `mean(like, axes)`: `dy` (the reduced shape) broadcast
+    /// back over `axes` to `like`'s shape and divided by the number of reduced
+    /// elements (a run-time count when a reduced dimension is unknown).
+    case meanGrad(axes: [Int])
+    /// `(x, like) -> x` broadcast to `like`'s shape, numpy rules. Only `like`'s shape is read.
+    case broadcastLike
+    /// `(x, like) -> x` summed over broadcast axes down to `like`'s shape (the
+    /// adjoint of broadcasting). Only `like`'s shape is read.
+    case sumToShapeOf
+
+    // Softmax family, over the last axis of a rank-1 or rank-2 tensor.
+    case softmax, logSoftmax
+    /// `(y, dy) -> y ⊙ (dy − rowsum(dy ⊙ y))`, `y` a softmax output.
+    case softmaxGrad
+    /// `(y, dy) -> dy − exp(y) ⊙ rowsum(dy)`, `y` a log-softmax output.
+    case logSoftmaxGrad
+
+    // Labels.
+    /// `(x [n, c], labels int32 [n]) -> [n]`, `out[i] = x[i, labels[i]]`.
+    case gatherLabels
+    /// `(dy [n], labels [n], like [n, c]) -> [n, c]`, zero except `out[i, labels[i]] = dy[i]`.
+    case scatterLabels
+    /// `(logits [n, c], labels [n]) -> −mean_i logSoftmax(logits)[i, labels[i]]`, rank 0, stable.
+    case crossEntropy
+    /// `(logits, labels, dloss rank 0) -> (softmax(logits) − onehot(labels)) · dloss / n`.
+    case crossEntropyGrad
+    /// `(x) -> int32` index of the first maximum along `axis` (removed). No gradient.
+    case argmax(axis: Int)
+    /// `(x) -> x`, with a zero gradient (Theano's `consider_constant`).
+    case stopGradient
+}
+
+extension Op {
+    /// A short name used in DOT labels and error messages, e.g. `matmul`, `sum`.
+    public var name: String {
+        switch self {
+        case .placeholder: "placeholder"
+        case .parameter: "parameter"
+        case .constant: "constant"
+        case .scalar: "scalar"
+        case .zerosLike: "zerosLike"
+        case .matmul: "matmul"
+        case .transpose: "transpose"
+        case .reshape: "reshape"
+        case .add: "add"
+        case .sub: "sub"
+        case .mul: "mul"
+        case .div: "div"
+        case .neg: "neg"
+        case .exp: "exp"
+        case .log: "log"
+        case .sigmoid: "sigmoid"
+        case .tanh: "tanh"
+        case .relu: "relu"
+        case .sigmoidGrad: "sigmoidGrad"
+        case .tanhGrad: "tanhGrad"
+        case .reluGrad: "reluGrad"
+        case .sum: "sum"
+        case .mean: "mean"
+        case .max: "max"
+        case .maxGrad: "maxGrad"
+        case .meanGrad: "meanGrad"
+        case .broadcastLike: "broadcastLike"
+        case .sumToShapeOf: "sumToShapeOf"
+        case .softmax: "softmax"
+        case .logSoftmax: "logSoftmax"
+        case .softmaxGrad: "softmaxGrad"
+        case .logSoftmaxGrad: "logSoftmaxGrad"
+        case .gatherLabels: "gatherLabels"
+        case .scatterLabels: "scatterLabels"
+        case .crossEntropy: "crossEntropy"
+        case .crossEntropyGrad: "crossEntropyGrad"
+        case .argmax: "argmax"
+        case .stopGradient: "stopGradient"
+        }
+    }
+
+    /// The op with its attributes, e.g. `matmul(Tᵀ)`, `sum(axes: [1])`, `scalar(2.0)`.
+    public var label: String {
+        switch self {
+        case .placeholder(let n): "placeholder \"\(n)\""
+        case .parameter(let p): "parameter \(p)"
+        case .constant(let c): "constant \(c)"
+        case .scalar(let v): "scalar \(v)"
+        case .matmul(let ta, let tb): "matmul" + (ta || tb ? "(\(ta ? "Aᵀ" : "A")·\(tb ? "Bᵀ" : "B"))" : "")
+        case .reshape(let s): "reshape \(s)"
+        case .sum(let a), .mean(let a), .max(let a), .maxGrad(let a), .meanGrad(let a): "\(name)(axes: \(a))"
+        case .argmax(let axis): "argmax(axis: \(axis))"
+        default: name
+        }
+    }
+
+    /// Whether the node has no inputs.
+    public var isLeaf: Bool {
+        switch self {
+        case .placeholder, .parameter, .constant, .scalar: true
+        default: false
+        }
+    }
+
+    /// The number of inputs the op takes.
+    public var arity: Int {
+        switch self {
+        case .placeholder, .parameter, .constant, .scalar: 0
+        case .zerosLike, .transpose, .reshape, .neg, .exp, .log, .sigmoid, .tanh, .relu,
+             .sum, .mean, .max, .softmax, .logSoftmax, .argmax, .stopGradient: 1
+        case .matmul, .add, .sub, .mul, .div, .sigmoidGrad, .tanhGrad, .reluGrad, .meanGrad,
+             .broadcastLike, .sumToShapeOf, .softmaxGrad, .logSoftmaxGrad, .gatherLabels, .crossEntropy: 2
+        case .maxGrad, .scatterLabels, .crossEntropyGrad: 3
+        }
+    }
+
+    /// Whether a gradient can flow to input `index` (false for shape-only `like`
+    /// inputs, labels, and ops without a gradient).
+    public func passesGradient(toInput index: Int) -> Bool {
+        switch self {
+        case .placeholder, .parameter, .constant, .scalar, .zerosLike, .argmax, .stopGradient: false
+        case .broadcastLike, .sumToShapeOf, .meanGrad: index == 0
+        case .gatherLabels, .crossEntropy: index == 0
+        case .scatterLabels: index == 0
+        case .crossEntropyGrad: index != 1
+        case .reluGrad: index == 1     // x only selects; its derivative is 0 almost everywhere
+        case .maxGrad: index == 2      // x and y only select
+        default: true
+        }
+    }
+
+    /// Whether the op is element-wise with numpy broadcasting (one output element
+    /// per broadcast index).
+    public var isElementwise: Bool {
+        switch self {
+        case .add, .sub, .mul, .div, .neg, .exp, .log, .sigmoid, .tanh, .relu,
+             .sigmoidGrad, .tanhGrad, .reluGrad, .stopGradient: true
+        default: false
+        }
+    }
+
+    /// Whether swapping the two inputs gives the same result (`add`, `mul`); the
+    /// graph stores such nodes with inputs in increasing id order.
+    public var isCommutative: Bool {
+        self == .add || self == .mul
+    }
+}
