@@ -125,7 +125,7 @@ extension IR {
                 // Folding through the interpreter is only worthwhile for small values.
                 let size = values[i].shape.dims.reduce(1) { $0 * ($1 ?? 1) }
                 guard size <= 1 << 16 else { continue }
-                let value = try Interpreter.evaluate([Tensor(graph: graph, id: origin)], feeds: [:])[0]
+                let value = try evaluate([Tensor(graph: graph, id: origin)], feeds: [:])[0]
                 values[i].kind = .folded(FoldedConstant(value: value, id: origin.rawValue))
                 values[i].inputs = []
                 isConstant[i] = true

@@ -49,6 +49,8 @@ extension IR {
                     shape = ins[1]
                 case .maxGrad:
                     shape = ins[0]
+                case .meanGrad:
+                    shape = ins[1]
                 case .gatherLabels:
                     shape = [ins[0].first ?? 1]
                 case .scatterLabels:

@@ -73,7 +73,7 @@ struct Lowering {
         for (dtype, size) in plan.arenaSize {
             bindings.buffers[arena[dtype]!] = Lowering.makeBuffer(dtype, count: size)
         }
-        for (k, c) in plan.constants.enumerated() { bindings.buffers[consts[k]] = c.bufferObject }
+        for (k, c) in plan.constants.enumerated() { bindings.buffers[consts[k]] = c.storageObject }
 
         // Refs.
         for i in 0..<n {
@@ -417,8 +417,36 @@ struct Lowering {
             let rowsAxis = os[0] == 1 && xs[0] != 1
             let colsAxis = os[1] == 1 && xs[1] != 1
             return reduce(.sum, x, rowsAxis: rowsAxis, colsAxis: colsAxis, kind: v.isGradient && rowsAxis && !colsAxis ? .biasGradient : .reduction)
-        case .maxGrad:
-            throw CompileError(message: "\(ir.label(i)): maxGrad has no compiled kernel yet; evaluate this graph with the Interpreter")
+        case .meanGrad(let axes):
+            // dy (reduced shape) broadcast back over `axes`, times 1/count, in one fused loop.
+            let dy = ins[0]
+            let reducedCount = axes.reduce(1) { $0 * out.shape[$1] }
+            let program = ElementwiseProgram(inputCount: 1, instructions: [.input(0), .constant(1 / Double(max(reducedCount, 1))), .binary(.mul, 0, 1)])
+            return elementwiseTasks(.elementwise) { r in
+                try Elementwise.run(program, inputs: [Lowering.reducedBroadcastView(dy, axes: axes, to: out.shape, b, T.self).rows(r)],
+                                    into: out.view(b, T.self).rows(r))
+            }
+        case .maxGrad(let axes):
+            // Rare (not in the networks this library is tuned for): plain loops over
+            // bounds-checked buffers, split equally among tied maxima like the interpreter.
+            let (x, y, dy) = (ins[0], ins[1], ins[2])
+            return single(.reduction) {
+                let xv = x.view(b, T.self)
+                let yv = Lowering.reducedBroadcastView(y, axes: axes, to: x.shape, b, T.self)
+                let dyv = Lowering.reducedBroadcastView(dy, axes: axes, to: x.shape, b, T.self)
+                let ov = out.view(b, T.self)
+                let yCount = y.count
+                var ties = [Int](repeating: 0, count: max(yCount, 1))
+                func slot(_ i: Int, _ j: Int) -> Int { (yv.offset + i * yv.rowStride + j * yv.colStride) - y.offset }
+                for i in 0..<xv.rows { for j in 0..<xv.cols where xv.buffer[xv.offset + i * xv.rowStride + j] == yv.buffer[yv.offset + i * yv.rowStride + j * yv.colStride] { ties[slot(i, j)] += 1 } }
+                for i in 0..<xv.rows {
+                    for j in 0..<xv.cols {
+                        let isMax = xv.buffer[xv.offset + i * xv.rowStride + j] == yv.buffer[yv.offset + i * yv.rowStride + j * yv.colStride]
+                        let g = dyv.buffer[dyv.offset + i * dyv.rowStride + j * dyv.colStride]
+                        ov.buffer[ov.offset + i * ov.cols + j] = isMax ? g / T(ties[slot(i, j)]) : 0
+                    }
+                }
+            }
         case .softmax:
             return single(.rowwise) { try RowOps.softmax(ins[0].view(b, T.self), into: out.view(b, T.self)) }
         case .logSoftmax:
@@ -446,6 +474,20 @@ struct Lowering {
                 try RowOps.argmax(xv, into: out.view(b, Int32.self))
             }
         }
+    }
+
+    /// A view of `r`, whose shape is `target` with `axes` removed, that repeats it
+    /// along `axes` (stride 0) to `target`'s rank ≤ 2 shape.
+    static func reducedBroadcastView<T: TensorElement>(_ r: ValueRef, axes: [Int], to target: [Int], _ b: Bindings, _: T.Type) -> MatrixView<T> {
+        // Dense strides of r's own dims, then stride 0 for the reduced axes.
+        var strides = [Int](repeating: 0, count: target.count)
+        var stride = 1
+        var kept = target.indices.filter { !axes.contains($0) }
+        kept.reverse()
+        for d in kept { strides[d] = stride; stride *= target[d] }
+        let out2 = target.count == 0 ? [1, 1] : (target.count == 1 ? [1, target[0]] : target)
+        let s2 = target.count == 0 ? [0, 0] : (target.count == 1 ? [0, strides[0]] : strides)
+        return MatrixView(b.buffer(r.slot, T.self), offset: r.offset, rows: out2[0], cols: out2[1], rowStride: s2[0], colStride: s2[1])
     }
 
     // MARK: - Priorities and the task graph

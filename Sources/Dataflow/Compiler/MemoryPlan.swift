@@ -60,7 +60,7 @@ struct MemoryPlan {
                 constants.append(scalarValue(x, v.dtype)); locations[i] = .constant(constants.count - 1)
             case .op(.reshape), .op(.stopGradient):
                 locations[i] = MemoryPlan.resolve(.alias(of: v.inputs[0]), locations)
-            case .op(.broadcastLike), .op(.sumToShapeOf) where ir.values[v.inputs[0]].concrete == v.concrete:
+            case .op(let op) where (op == .broadcastLike || op == .sumToShapeOf) && ir.values[v.inputs[0]].concrete == v.concrete:
                 locations[i] = MemoryPlan.resolve(.alias(of: v.inputs[0]), locations)
             default:
                 isArena[i] = true
@@ -158,12 +158,3 @@ struct MemoryPlan {
     }
 }
 
-extension DType {
-    /// Bytes per element.
-    var byteSize: Int {
-        switch self {
-        case .float32, .int32: 4
-        case .float64: 8
-        }
-    }
-}

@@ -58,7 +58,10 @@ public final class Program: @unchecked Sendable {
         parameterSlot = lowering.parameterSlot
         outputSlot = lowering.outputSlot
         outputValues = ir.outputs
-        outputRefs = ir.outputs.map { lowering.refs[lowering.root($0)].map { r in ValueRef(slot: r.slot, offset: r.offset, shape: ir.values[$0].concrete) }! }
+        outputRefs = ir.outputs.map { o in
+            let r = lowering.refs[lowering.root(o)]!
+            return ValueRef(slot: r.slot, offset: r.offset, shape: ir.values[o].concrete)
+        }
         var leaves: [Int: LeafOutput] = [:]
         for (k, o) in ir.outputs.enumerated() {
             switch plan.locations[lowering.root(o)] {
@@ -110,9 +113,9 @@ public final class Program: @unchecked Sendable {
 
     static func value(_ object: AnyObject, shape: [Int], dtype: DType) -> TensorValue {
         switch dtype {
-        case .float32: TensorValue(shape: shape, storage: .float32(object as! TensorBuffer<Float>))
-        case .float64: TensorValue(shape: shape, storage: .float64(object as! TensorBuffer<Double>))
-        case .int32: TensorValue(shape: shape, storage: .int32(object as! TensorBuffer<Int32>))
+        case .float32: try! TensorValue(shape: shape, storage: .float32(object as! TensorBuffer<Float>))
+        case .float64: try! TensorValue(shape: shape, storage: .float64(object as! TensorBuffer<Double>))
+        case .int32: try! TensorValue(shape: shape, storage: .int32(object as! TensorBuffer<Int32>))
         }
     }
 }
