@@ -1,0 +1,292 @@
+// The BLIS loops around the micro-kernel (see GEMM.swift for the goals and the
+// papers). Everything here is generic over `_GEMMKernel` and instantiated only with
+// the two concrete kernels, so it is fully specialised.
+
+/// A register-blocked micro-kernel and its block sizes.
+protocol _GEMMKernel {
+    associatedtype Scalar: KernelScalar
+    associatedtype Vector: _KernelVector where Vector.Scalar == Scalar
+    /// Rows of a micro-tile (A values broadcast per step).
+    static var mr: Int { get }
+    /// Columns of a micro-tile (a multiple of the vector width).
+    static var nr: Int { get }
+    /// Depth of one K block; the partition of K into KC blocks is global.
+    static var kc: Int { get }
+    /// Rows of C per packed A block (a multiple of mr).
+    static var mc: Int { get }
+    /// Columns of C per packed B block (a multiple of nr).
+    static var nc: Int { get }
+    static func microKernel(k: Int, a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>, c: UnsafeMutablePointer<Scalar>,
+                            ldc: Int, alpha: Scalar, beta: Scalar, readC: Bool)
+}
+
+/// Float: 12×32 micro-tiles (24 zmm accumulators). Block sizes after Low et al.:
+/// the KC×NR B micro-panel (kc·128 B) takes most of the 48 KiB L1d, the MC×KC A
+/// block a fraction of the 2 MiB L2, the KC×NC B block sits in L3.
+enum _FloatGEMMKernel: _GEMMKernel {
+    typealias Scalar = Float
+    typealias Vector = SIMD16<Float>
+    static var mr: Int { 12 }
+    static var nr: Int { 32 }
+    static var kc: Int { 256 }
+    static var mc: Int { 240 }
+    static var nc: Int { 4096 }
+}
+
+/// Double: 12×16 micro-tiles (24 zmm accumulators), same reasoning with 8-byte elements.
+enum _DoubleGEMMKernel: _GEMMKernel {
+    typealias Scalar = Double
+    typealias Vector = SIMD8<Double>
+    static var mr: Int { 12 }
+    static var nr: Int { 16 }
+    static var kc: Int { 256 }
+    static var mc: Int { 120 }
+    static var nc: Int { 4096 }
+}
+
+enum _EpilogueKind {
+    case none, bias, activation, activationGradient
+}
+
+/// A checked GEMM lowered to pointers.
+struct _GEMMProblem<T>: @unchecked Sendable {
+    var a: _UnsafeMatrix<T>
+    var transposeA: Bool
+    var b: _UnsafeMatrix<T>
+    var transposeB: Bool
+    var c: _UnsafeMatrix<T>
+    var alpha: T
+    var beta: T
+    var epilogue: _EpilogueKind
+    var activation: Activation
+    /// Start of the bias row (colStride 1); unused unless `epilogue == .bias`.
+    var bias: UnsafeMutablePointer<T>
+    /// The activation output Y; unused unless `epilogue == .activationGradient`.
+    var output: _UnsafeMatrix<T>
+
+    var k: Int { transposeA ? a.rows : a.cols }
+
+    func cast<U>(to _: U.Type) -> _GEMMProblem<U> {
+        _GEMMProblem<U>(a: a.cast(to: U.self), transposeA: transposeA, b: b.cast(to: U.self), transposeB: transposeB,
+                        c: c.cast(to: U.self), alpha: unsafeBitCast(alpha, to: U.self), beta: unsafeBitCast(beta, to: U.self),
+                        epilogue: epilogue, activation: activation,
+                        bias: UnsafeMutableRawPointer(bias).assumingMemoryBound(to: U.self), output: output.cast(to: U.self))
+    }
+}
+
+enum _GEMMDriver<Kernel: _GEMMKernel> {
+    typealias T = Kernel.Scalar
+    typealias V = Kernel.Vector
+
+    /// Computes C[rows, cols] of the problem: the five loops.
+    static func run(_ p: _GEMMProblem<T>, rows: Range<Int>, cols: Range<Int>) {
+        let mr = Kernel.mr, nr = Kernel.nr
+        let kTotal = p.k
+        let kcMax = Kernel.kc
+        let ncMax = min(Kernel.nc, GEMMTiling.roundUp(cols.count, nr))
+        let mcMax = min(Kernel.mc, GEMMTiling.roundUp(rows.count, mr))
+        let kcAlloc = max(1, min(kcMax, kTotal))
+        let buffers = _PackingArena.current().buffers(
+            T.self, aCount: mcMax * kcAlloc, bCount: kcAlloc * ncMax, scratchCount: 2 * mr * nr + nr)
+        let packedA = buffers.a, packedB = buffers.b, scratch = buffers.scratch
+
+        var jc = cols.lowerBound
+        while jc < cols.upperBound {
+            let ncur = min(ncMax, cols.upperBound - jc)
+            var pc = 0
+            repeat {
+                // The K partition starts at 0 for every tile: blocks [0, KC), [KC, 2KC), …
+                let kcur = min(kcMax, kTotal - pc)
+                let first = pc == 0, last = pc + kcur >= kTotal
+                packB(p, k0: pc, kCount: kcur, j0: jc, nCount: ncur, into: packedB)
+                var ic = rows.lowerBound
+                while ic < rows.upperBound {
+                    let mcur = min(mcMax, rows.upperBound - ic)
+                    packA(p, i0: ic, mCount: mcur, k0: pc, kCount: kcur, into: packedA)
+                    macroKernel(p, packedA, packedB, i0: ic, mCount: mcur, j0: jc, nCount: ncur, kCount: kcur,
+                                first: first, last: last, scratch: scratch)
+                    ic += mcur
+                }
+                pc += kcur
+            } while pc < kTotal
+            jc += ncur
+        }
+    }
+
+    /// The two loops around the micro-kernel over one packed A block and B block.
+    @inline(__always)
+    static func macroKernel(_ p: _GEMMProblem<T>, _ packedA: UnsafeMutablePointer<T>, _ packedB: UnsafeMutablePointer<T>,
+                            i0: Int, mCount: Int, j0: Int, nCount: Int, kCount: Int, first: Bool, last: Bool,
+                            scratch: UnsafeMutablePointer<T>) {
+        let mr = Kernel.mr, nr = Kernel.nr
+        // First K block: C = alpha·AB + beta·C (C unread when beta == 0);
+        // later blocks: C = alpha·AB + 1·C.
+        let readC = !first || p.beta != 0
+        let beta: T = first ? p.beta : 1
+        let ldc = p.c.rowStride
+        var jr = 0
+        while jr < nCount {
+            let nrCur = min(nr, nCount - jr)
+            let bPanel = UnsafePointer(packedB + jr * kCount)
+            var ir = 0
+            while ir < mCount {
+                let mrCur = min(mr, mCount - ir)
+                let aPanel = UnsafePointer(packedA + ir * kCount)
+                let row = i0 + ir, col = j0 + jr
+                if mrCur == mr && nrCur == nr {
+                    let cTile = p.c.at(row, col)
+                    Kernel.microKernel(k: kCount, a: aPanel, b: bPanel, c: cTile, ldc: ldc, alpha: p.alpha, beta: beta, readC: readC)
+                    if last && p.epilogue != .none {
+                        applyEpilogue(p.epilogue, p.activation, cTile, ldc: ldc, bias: p.bias + col,
+                                      output: p.output.base + (row * p.output.rowStride + col), ldy: p.output.rowStride)
+                    }
+                } else {
+                    edgeTile(p, aPanel, bPanel, kCount: kCount, row: row, col: col, rowCount: mrCur, colCount: nrCur,
+                             beta: beta, readC: readC, last: last, scratch: scratch)
+                }
+                ir += mr
+            }
+            jr += nr
+        }
+    }
+
+    /// A partial micro-tile: the same micro-kernel and epilogue run on a zero-padded
+    /// copy of the tile in scratch memory, then the valid part is copied back, so
+    /// each element sees exactly the arithmetic of an interior tile.
+    @inline(never)
+    static func edgeTile(_ p: _GEMMProblem<T>, _ aPanel: UnsafePointer<T>, _ bPanel: UnsafePointer<T>, kCount: Int,
+                         row: Int, col: Int, rowCount: Int, colCount: Int, beta: T, readC: Bool, last: Bool,
+                         scratch: UnsafeMutablePointer<T>) {
+        let mr = Kernel.mr, nr = Kernel.nr
+        let tile = scratch, yTile = scratch + mr * nr, biasTile = scratch + 2 * mr * nr
+        tile.update(repeating: 0, count: mr * nr)
+        if readC {
+            for r in 0..<rowCount {
+                (tile + r * nr).update(from: p.c.at(row + r, col), count: colCount)
+            }
+        }
+        Kernel.microKernel(k: kCount, a: aPanel, b: bPanel, c: tile, ldc: nr, alpha: p.alpha, beta: beta, readC: readC)
+        if last && p.epilogue != .none {
+            biasTile.update(repeating: 0, count: nr)
+            yTile.update(repeating: 0, count: mr * nr)
+            if p.epilogue == .bias { biasTile.update(from: p.bias + col, count: colCount) }
+            if p.epilogue == .activationGradient {
+                for r in 0..<rowCount {
+                    (yTile + r * nr).update(from: p.output.at(row + r, col), count: colCount)
+                }
+            }
+            applyEpilogue(p.epilogue, p.activation, tile, ldc: nr, bias: biasTile, output: yTile, ldy: nr)
+        }
+        for r in 0..<rowCount {
+            p.c.at(row + r, col).update(from: tile + r * nr, count: colCount)
+        }
+    }
+
+    /// Bias, activation or activation gradient on one MR×NR tile, vector by vector.
+    @inline(__always)
+    static func applyEpilogue(_ kind: _EpilogueKind, _ act: Activation, _ tile: UnsafeMutablePointer<T>, ldc: Int,
+                              bias: UnsafeMutablePointer<T>, output: UnsafeMutablePointer<T>, ldy: Int) {
+        let w = V.lanes
+        for r in 0..<Kernel.mr {
+            var j = 0
+            while j < Kernel.nr {
+                let ptr = tile + (r * ldc + j)
+                var x = V.load(ptr)
+                switch kind {
+                case .none: break
+                case .bias: x = V.activate(act, x + V.load(bias + j))
+                case .activation: x = V.activate(act, x)
+                case .activationGradient: x = x * V.activationDerivative(act, output: V.load(output + (r * ldy + j)))
+                }
+                x.store(ptr)
+                j += w
+            }
+        }
+    }
+
+    // MARK: Packing
+
+    /// Packs op(A)[i0..<i0+mCount, k0..<k0+kCount] into MR-row panels: panel q holds,
+    /// for each p, the MR values of rows i0+q·MR… (zero past the last row).
+    static func packA(_ p: _GEMMProblem<T>, i0: Int, mCount: Int, k0: Int, kCount: Int, into dst: UnsafeMutablePointer<T>) {
+        let mr = Kernel.mr
+        var ir = 0
+        while ir < mCount {
+            let rowsHere = min(mr, mCount - ir)
+            let panel = dst + ir * kCount
+            if p.transposeA {
+                // op(A)[i, p] = A[p, i]: MR contiguous values per p.
+                for q in 0..<kCount {
+                    let src = p.a.at(k0 + q, i0 + ir), d = panel + q * mr
+                    if rowsHere == mr {
+                        d.update(from: src, count: mr)
+                    } else {
+                        d.update(from: src, count: rowsHere)
+                        (d + rowsHere).update(repeating: 0, count: mr - rowsHere)
+                    }
+                }
+            } else {
+                // op(A)[i, p] = A[i, p]: each row is contiguous in p.
+                if rowsHere == mr {
+                    packRows(p.a, row: i0 + ir, col: k0, count: kCount, into: panel)
+                } else {
+                    for r in 0..<mr {
+                        if r < rowsHere {
+                            let src = p.a.at(i0 + ir + r, k0)
+                            for q in 0..<kCount { panel[q * mr + r] = src[q] }
+                        } else {
+                            for q in 0..<kCount { panel[q * mr + r] = 0 }
+                        }
+                    }
+                }
+            }
+            ir += mr
+        }
+    }
+
+    /// Interleaves MR full rows of a row-major matrix (row `row…`, columns col..<col+count).
+    @inline(__always)
+    static func packRows(_ a: _UnsafeMatrix<T>, row: Int, col: Int, count: Int, into panel: UnsafeMutablePointer<T>) {
+        let mr = Kernel.mr
+        let src = a.at(row, col), ld = a.rowStride
+        for q in 0..<count {
+            let d = panel + q * mr
+            for r in 0..<mr { d[r] = src[r * ld + q] }
+        }
+    }
+
+    /// Packs op(B)[k0..<k0+kCount, j0..<j0+nCount] into NR-column panels: panel q
+    /// holds, for each p, the NR values of columns j0+q·NR… (zero past the last column).
+    static func packB(_ p: _GEMMProblem<T>, k0: Int, kCount: Int, j0: Int, nCount: Int, into dst: UnsafeMutablePointer<T>) {
+        let nr = Kernel.nr
+        var jr = 0
+        while jr < nCount {
+            let colsHere = min(nr, nCount - jr)
+            let panel = dst + jr * kCount
+            if !p.transposeB {
+                // op(B)[p, j] = B[p, j]: NR contiguous values per p.
+                for q in 0..<kCount {
+                    let src = p.b.at(k0 + q, j0 + jr), d = panel + q * nr
+                    if colsHere == nr {
+                        var j = 0
+                        while j < nr { V.load(src + j).store(d + j); j += V.lanes }
+                    } else {
+                        d.update(from: src, count: colsHere)
+                        (d + colsHere).update(repeating: 0, count: nr - colsHere)
+                    }
+                }
+            } else {
+                // op(B)[p, j] = B[j, p]: each column of op(B) is a contiguous row of B.
+                for j in 0..<nr {
+                    if j < colsHere {
+                        let src = p.b.at(j0 + jr + j, k0)
+                        for q in 0..<kCount { panel[q * nr + j] = src[q] }
+                    } else {
+                        for q in 0..<kCount { panel[q * nr + j] = 0 }
+                    }
+                }
+            }
+            jr += nr
+        }
+    }
+}

@@ -1,3 +1,0 @@
-import Testing
-@testable import DataflowKernels
-@Test func KernelsModuleLinks() { #expect(Bool(true) == true) }
