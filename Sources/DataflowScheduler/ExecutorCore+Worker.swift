@@ -1,0 +1,128 @@
+import Dispatch
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The worker loop: drain the own deque, flush the finished-task batch, steal (last
+/// victim first, then random, bounded), then prepare to sleep, re-check, commit
+/// (Taskflow `executor.hpp` `_exploit_task` / `_explore_task` / `_wait_for_task`).
+extension ExecutorCore {
+    /// Steal attempts before going to sleep; after `spinAttempts` each further batch
+    /// of attempts yields the CPU first, so an idle worker burns at most a few µs.
+    static let stealAttempts = 96
+    static let spinAttempts = 32
+
+    /// Runs work on `ctx`'s thread until `done()` holds. Used by background workers
+    /// (done = stopping) and by every thread waiting for a run (done = run finished), so
+    /// a waiting thread always helps, which is also what makes nested runs safe.
+    func help(_ ctx: WorkerContext, until done: () -> Bool) {
+        let own = deques[ctx.slot]
+        while true {
+            if let item = own.pop() {
+                execute(item, ctx)
+                continue
+            }
+            flush(ctx)
+            if done() { return }
+            if let item = search(ctx) {
+                execute(item, ctx)
+                continue
+            }
+            let epoch = notifier.prepareWait()
+            if done() {
+                notifier.cancelWait()
+                return
+            }
+            if workIsVisible() {
+                notifier.cancelWait()
+                continue
+            }
+            notifier.commitWait(slot: ctx.slot, epoch: epoch)
+        }
+    }
+
+    /// Looks for work outside the own deque: other deques, then the overflow list.
+    private func search(_ ctx: WorkerContext) -> WorkItem? {
+        if workerCount == 1 {
+            return overflowCount.load(ordering: .relaxed) > 0 ? takeOverflow() : nil
+        }
+        searching.wrappingAdd(1, ordering: .sequentiallyConsistent)
+        var found: WorkItem? = nil
+        var attempt = 0
+        while attempt < ExecutorCore.stealAttempts {
+            if attempt >= ExecutorCore.spinAttempts && attempt % 16 == 0 { sched_yield() }
+            var victim = ctx.lastVictim
+            if victim == ctx.slot || attempt > 0 {
+                victim = ctx.nextRandom() % (workerCount - 1)
+                if victim >= ctx.slot { victim += 1 }
+            }
+            if let item = deques[victim].steal() {
+                ctx.lastVictim = victim
+                found = item
+                break
+            }
+            if overflowCount.load(ordering: .relaxed) > 0, let item = takeOverflow() {
+                found = item
+                break
+            }
+            attempt += 1
+        }
+        let before = searching.wrappingSubtract(1, ordering: .sequentiallyConsistent).oldValue
+        // The last thief to find work wakes a sleeper, so that while work keeps
+        // appearing someone keeps looking for it (Taskflow's rule).
+        if found != nil && before == 1 { notifier.notifyOne() }
+        return found
+    }
+
+    /// The re-check between `prepareWait` and `commitWait`.
+    private func workIsVisible() -> Bool {
+        if overflowCount.load(ordering: .sequentiallyConsistent) > 0 { return true }
+        for deque in deques where !deque.seemsEmpty { return true }
+        return false
+    }
+
+    private func takeOverflow() -> WorkItem? {
+        let item = overflow.withLock { $0.popLast() }
+        if item != nil { overflowCount.wrappingSubtract(1, ordering: .sequentiallyConsistent) }
+        return item
+    }
+
+    @inline(never)
+    private func pushOverflow(_ item: WorkItem) {
+        overflow.withLock { $0.append(item) }
+        overflowCount.wrappingAdd(1, ordering: .sequentiallyConsistent)
+    }
+
+    /// Makes `item` available: on the own deque (or the overflow list when full), then
+    /// wakes a sleeper if there is one.
+    @inline(__always)
+    func push(_ item: WorkItem, _ ctx: WorkerContext) {
+        if !deques[ctx.slot].push(item) { pushOverflow(item) }
+        if workerCount > 1 { notifier.notifyOne() }
+    }
+
+    /// Subtracts the batch of finished tasks from its run; wakes the run's waiter if
+    /// that finished the run.
+    @inline(__always)
+    func flush(_ ctx: WorkerContext) {
+        let count = ctx.batchCount
+        if count == 0 { return }
+        ctx.batchCount = 0
+        let run = ExecutorCore.runState(ctx.batchRun)
+        // Read before the subtraction: once `remaining` is zero the waiter may free the run.
+        let waiter = run._withUnsafeGuaranteedRef { $0.waiterSlot }
+        let left = run._withUnsafeGuaranteedRef {
+            $0.remaining.wrappingSubtract(count, ordering: .sequentiallyConsistent).newValue
+        }
+        if left == 0 && waiter != ctx.slot { notifier.wake(slot: waiter) }
+    }
+
+    @inline(__always)
+    static func runState(_ bits: Int) -> Unmanaged<RunState> {
+        Unmanaged<RunState>.fromOpaque(UnsafeRawPointer(bitPattern: bits)!)
+    }
+}

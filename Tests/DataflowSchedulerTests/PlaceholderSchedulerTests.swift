@@ -1,3 +1,0 @@
-import Testing
-@testable import DataflowScheduler
-@Test func SchedulerModuleLinks() { #expect(Bool(true) == true) }
