@@ -68,7 +68,7 @@ public final class Function: @unchecked Sendable {
     }
 
     /// Runs the program, recording each task's start, end and worker in `recorder`.
-    public func run(_ feeds: [String: TensorValue], recorder: TraceRecorder?, cancellation: CancellationToken? = nil) throws -> [TensorValue] {
+    public func run(_ feeds: [String: TensorValue], recorder: (any TaskObserver)?, cancellation: CancellationToken? = nil) throws -> [TensorValue] {
         lock.lock()
         defer { lock.unlock() }
         let program = try programLocked(feeds)
