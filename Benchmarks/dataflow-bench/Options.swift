@@ -21,6 +21,14 @@ struct OptionSpec {
         var takesValue: Bool
         var help: String
         var defaultValue: String?
+
+        static func option(_ name: String, _ help: String, default value: String? = nil) -> Entry {
+            Entry(name: name, takesValue: true, help: help, defaultValue: value)
+        }
+
+        static func flag(_ name: String, _ help: String) -> Entry {
+            Entry(name: name, takesValue: false, help: help, defaultValue: nil)
+        }
     }
     var entries: [Entry]
 
@@ -28,13 +36,6 @@ struct OptionSpec {
         self.entries = entries + [Entry(name: "help", takesValue: false, help: "print this help", defaultValue: nil)]
     }
 
-    static func option(_ name: String, _ help: String, default value: String? = nil) -> Entry {
-        Entry(name: name, takesValue: true, help: help, defaultValue: value)
-    }
-
-    static func flag(_ name: String, _ help: String) -> Entry {
-        Entry(name: name, takesValue: false, help: help, defaultValue: nil)
-    }
 
     func help(command: String, summary: String) -> String {
         var lines = ["usage: dataflow-bench \(command) [options]", "", summary, "", "options:"]

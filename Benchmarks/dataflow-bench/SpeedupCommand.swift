@@ -85,9 +85,12 @@ enum SpeedupCommand: BenchCommand {
             print("single-core FMA peak measured: \(fmt(peak / 1e9, 1)) GFLOP/s; \(cores) cores here")
             print("threads  median s   min–max s          speedup  efficiency  GFLOP/s  of peak  tasks")
             for r in rows {
-                let s = base / r.median
-                print(String(format: "%7d  %8.4f   %7.4f–%-7.4f    %6.2f×  %9.0f%%  %7.1f  %6.0f%%  %5d", r.threads, r.median, r.min, r.max, s,
-                             100 * s / Double(r.threads), r.flops / r.median / 1e9, 100 * r.flops / r.median / (peak * Double(min(r.threads, cores))), r.tasks))
+                let s: Double = base / r.median
+                let efficiency: Double = 100 * s / Double(r.threads)
+                let gflops: Double = r.flops / r.median / 1e9
+                let ofPeak: Double = 100 * gflops * 1e9 / (peak * Double(min(r.threads, cores)))
+                let cells: [CVarArg] = [r.threads, r.median, r.min, r.max, s, efficiency, gflops, ofPeak, r.tasks]
+                print(String(format: "%7d  %8.4f   %7.4f–%-7.4f    %6.2f×  %9.0f%%  %7.1f  %6.0f%%  %5d", arguments: cells))
             }
             print("\ntraced step (\(simProgram.taskCount) tasks, \(traceThreads) thread(s)): work \(fmt(summary.work)) s, span \(fmt(summary.span)) s, parallelism \(fmt(summary.parallelism, 1)), makespan \(fmt(summary.makespan)) s")
             print("simulated speedup (list scheduling by priority, traced durations): " + predicted.map { "\($0.0) cores \(fmt($0.1, 2))×" }.joined(separator: ", "))
