@@ -1,8 +1,227 @@
-// Placeholder until the sched subcommand lands; it refuses honestly.
+import DataflowScheduler
+import Dispatch
+import Foundation
+import Synchronization
+
+/// `dataflow-bench sched`: scheduler overhead per task against Taskflow's published
+/// figures and a one-`async`-per-task `DispatchGroup` baseline measured in the same run.
 enum SchedCommand: BenchCommand {
-    static let summary = "(sched: not implemented yet)"
-    static let spec = OptionSpec([])
+    static let summary = "scheduler overhead per task (empty tasks) for four DAG shapes, re-run and build+run, against a DispatchGroup baseline; 10-task latency; 5 µs wavefront scaling"
+    static let spec = OptionSpec([
+        OptionSpec.option("workers", "comma-separated worker counts", default: "1,2"),
+        OptionSpec.option("size", "tasks per shape (wavefront: side = √size, tree: 2^⌊log2(size+1)⌋−1)", default: "1000000"),
+        OptionSpec.option("reps", "timed repetitions per measurement (median reported)", default: "5"),
+        OptionSpec.option("shapes", "comma-separated subset of chain,independent,wavefront,tree", default: "chain,independent,wavefront,tree"),
+        OptionSpec.option("baseline-size", "tasks per shape for the DispatchGroup baseline (it is slow)", default: "200000"),
+        OptionSpec.flag("json", "one JSON object per measurement on standard output"),
+    ])
+
+    /// Taskflow 4.1 on this machine, re-running a prebuilt graph, ns per task (issue 4).
+    static let taskflow: [String: [Int: Double]] = [
+        "chain": [1: 30, 2: 30], "independent": [1: 38, 2: 52],
+        "wavefront": [1: 48, 2: 43], "tree": [1: 42, 2: 43],
+    ]
+
     static func run(_ options: Options) throws {
-        throw CLIError("'sched' is not implemented yet")
+        let workerList = try options.intList("workers", range: 1...256) ?? [1, 2]
+        let size = try options.int("size", range: 4...100_000_000) ?? 1_000_000
+        let reps = try options.int("reps", range: 1...1000) ?? 5
+        let baselineSize = try options.int("baseline-size", range: 4...100_000_000) ?? 200_000
+        let json = options.flag("json")
+        let shapes = (options.string("shapes") ?? "").split(separator: ",").map(String.init)
+        for s in shapes where Shape(rawValue: s) == nil {
+            throw CLIError("option '--shapes' expects names among chain, independent, wavefront, tree; got '\(s)'")
+        }
+
+        if !json {
+            print("sched: ns per task (median of \(reps)), size \(size); baseline = DispatchGroup one async per task (\(min(size, baselineSize)) tasks)")
+            print("shape        mode       workers    tasks   ns/task  Taskflow  baseline  ×faster")
+        }
+        for shapeName in shapes {
+            let shape = Shape(rawValue: shapeName)!
+            for workers in workerList {
+                let executor = Executor(workers: workers)
+                progress("sched \(shape.rawValue), \(workers) worker(s)")
+                let baseline = baselineNanosPerTask(shape, size: min(size, baselineSize), workers: workers, reps: max(1, min(reps, 3)))
+                // Re-run a prebuilt graph.
+                let graph = shape.build(size: size) {}
+                try executor.run(graph)  // warm-up: compiles the cached structure
+                var samples: [Double] = []
+                for _ in 0..<reps {
+                    let t0 = now()
+                    try executor.run(graph)
+                    samples.append(now() - t0)
+                }
+                report(shape, "rerun", workers, graph.count, median(samples) / Double(graph.count) * 1e9, baseline, json)
+                // Build and run.
+                samples = []
+                for _ in 0..<reps {
+                    let t0 = now()
+                    let g = shape.build(size: size) {}
+                    try executor.run(g)
+                    samples.append(now() - t0)
+                }
+                report(shape, "build+run", workers, graph.count, median(samples) / Double(graph.count) * 1e9, baseline, json)
+            }
+        }
+        try latency(workerList, json: json)
+        try scaling(workerList, reps: reps, json: json)
+    }
+
+    static func report(_ shape: Shape, _ mode: String, _ workers: Int, _ tasks: Int, _ ns: Double, _ baseline: Double, _ json: Bool) {
+        if json {
+            print(jsonLine(["bench": "sched", "shape": shape.rawValue, "mode": mode, "workers": workers, "tasks": tasks,
+                            "ns_per_task": round1(ns), "baseline_ns_per_task": round1(baseline), "ratio": round1(baseline / ns),
+                            "taskflow_ns_per_task": (mode == "rerun" ? taskflow[shape.rawValue]?[workers] : nil) as Any]))
+        } else {
+            let tf = mode == "rerun" ? taskflow[shape.rawValue]?[workers].map { String(Int($0)) } ?? "–" : "–"
+            print(pad(shape.rawValue, 12) + " " + pad(mode, 10) + lpad(String(workers), 8) + lpad(String(tasks), 9)
+                  + lpad(String(round1(ns)), 10) + lpad(tf, 10) + lpad(String(round1(baseline)), 10) + lpad(String(round1(baseline / ns)), 9))
+        }
+    }
+
+    /// One whole run of a 10-task graph (source → 8 in parallel → sink), µs.
+    static func latency(_ workerList: [Int], json: Bool) throws {
+        var graph = TaskGraph()
+        let source = graph.addTask("source") {}
+        let sink = graph.addTask("sink") {}
+        for i in 0..<8 {
+            let t = graph.addTask("mid\(i)") {}
+            graph.addDependency(source, t)
+            graph.addDependency(t, sink)
+        }
+        for workers in workerList {
+            let executor = Executor(workers: workers)
+            for _ in 0..<1000 { try executor.run(graph) }
+            var samples: [Double] = []
+            for _ in 0..<15 {
+                let runs = 2000
+                let t0 = now()
+                for _ in 0..<runs { try executor.run(graph) }
+                samples.append((now() - t0) / Double(runs))
+            }
+            let us = median(samples) * 1e6
+            if json {
+                print(jsonLine(["bench": "sched", "shape": "ten-task", "mode": "latency", "workers": workers, "tasks": 10, "us_per_run": round3(us)]))
+            } else {
+                print("10-task graph (1 → 8 → 1), one whole run, \(workers) worker(s): \(round3(us)) µs   (Taskflow 4–18 µs, target ≤ 2 µs)")
+            }
+        }
+    }
+
+    /// A wavefront of 5 µs tasks: speedup of each worker count over one worker.
+    static func scaling(_ workerList: [Int], reps: Int, json: Bool) throws {
+        let side = 60
+        let graph = Shape.wavefront.build(size: side * side) { spinFor(nanoseconds: 5_000) }
+        var base = 0.0
+        for workers in ([1] + workerList.filter { $0 != 1 }) {
+            let executor = Executor(workers: workers)
+            try executor.run(graph)
+            var samples: [Double] = []
+            for _ in 0..<max(3, reps) {
+                let t0 = now()
+                try executor.run(graph)
+                samples.append(now() - t0)
+            }
+            let t = median(samples)
+            if workers == 1 { base = t }
+            let trace = TraceRecorder()
+            try executor.run(graph, observer: trace)
+            var perWorker = [Int](repeating: 0, count: workers)
+            for e in trace.events { perWorker[e.worker] += 1 }
+            progress("tasks per worker: \(perWorker); \(trace.summary(for: graph))")
+            let speedup = base / t
+            if json {
+                print(jsonLine(["bench": "sched", "shape": "wavefront-5us", "mode": "scaling", "workers": workers, "tasks": graph.count,
+                                "ms_per_run": round3(t * 1e3), "speedup": round3(speedup)]))
+            } else {
+                print("wavefront \(side)×\(side) of 5 µs tasks, \(workers) worker(s): \(round3(t * 1e3)) ms, speedup \(round3(speedup))×   (target ≥ 1.9× with 2)")
+            }
+        }
+    }
+
+    /// One `DispatchQueue.async` per task; a task's completion dispatches the successors
+    /// it made ready (atomic join counters), `DispatchGroup` waits for all.
+    static func baselineNanosPerTask(_ shape: Shape, size: Int, workers: Int, reps: Int) -> Double {
+        let graph = shape.build(size: size) {}
+        let n = graph.count
+        let queue = workers == 1 ? DispatchQueue(label: "sched.baseline.serial") : DispatchQueue.global()
+        let successors = (0..<n).map { graph.successors(of: TaskID(index: $0)).map(\.index) }
+        let inDegree = (0..<n).map { graph.predecessors(of: TaskID(index: $0)).count }
+        var samples: [Double] = []
+        for _ in 0..<reps {
+            let nodes = (0..<n).map { BaselineNode(joins: inDegree[$0]) }
+            for i in 0..<n { nodes[i].successors = successors[i].map { nodes[$0] } }
+            let group = DispatchGroup()
+            let t0 = now()
+            for node in nodes where node.joins.load(ordering: .relaxed) == 0 { node.schedule(on: queue, group: group) }
+            group.wait()
+            samples.append(now() - t0)
+        }
+        return median(samples) / Double(n) * 1e9
+    }
+
+    enum Shape: String {
+        case chain, independent, wavefront, tree
+
+        /// The shape with about `size` tasks, each running `body`.
+        func build(size: Int, body: @escaping @Sendable () throws -> Void) -> TaskGraph {
+            var g = TaskGraph()
+            switch self {
+            case .chain:
+                var previous: TaskID? = nil
+                for _ in 0..<size {
+                    let t = g.addTask("c", body)
+                    if let p = previous { g.addDependency(p, t) }
+                    previous = t
+                }
+            case .independent:
+                for _ in 0..<size { g.addTask("i", body) }
+            case .wavefront:
+                let side = max(1, Int(Double(size).squareRoot()))
+                for i in 0..<side {
+                    for j in 0..<side {
+                        let t = g.addTask("w", body)
+                        if i > 0 { g.addDependency(TaskID(index: t.index - side), t) }
+                        if j > 0 { g.addDependency(TaskID(index: t.index - 1), t) }
+                    }
+                }
+            case .tree:
+                // 2^20 − 1 tasks for the default size of 10^6.
+                let levels = max(1, Int(Foundation.log2(Double(size + 1)).rounded()))
+                let n = (1 << levels) - 1
+                for i in 0..<n {
+                    let t = g.addTask("b", body)
+                    if i > 0 { g.addDependency(TaskID(index: (i - 1) / 2), t) }
+                }
+            }
+            return g
+        }
     }
 }
+
+/// A node of the DispatchGroup baseline.
+final class BaselineNode: @unchecked Sendable {
+    // @unchecked: `successors` is set before the run starts and only read during it.
+    let joins: Atomic<Int>
+    var successors: [BaselineNode] = []
+    init(joins: Int) { self.joins = Atomic(joins) }
+
+    func schedule(on queue: DispatchQueue, group: DispatchGroup) {
+        queue.async(group: group) {
+            for s in self.successors where s.joins.wrappingSubtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
+                s.schedule(on: queue, group: group)
+            }
+        }
+    }
+}
+
+func spinFor(nanoseconds: UInt64) {
+    let end = DispatchTime.now().uptimeNanoseconds + nanoseconds
+    while DispatchTime.now().uptimeNanoseconds < end {}
+}
+
+private func round1(_ x: Double) -> Double { (x * 10).rounded() / 10 }
+private func round3(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
+private func pad(_ s: String, _ n: Int) -> String { s.padding(toLength: max(n, s.count), withPad: " ", startingAt: 0) }
+private func lpad(_ s: String, _ n: Int) -> String { String(repeating: " ", count: max(0, n - s.count)) + s }

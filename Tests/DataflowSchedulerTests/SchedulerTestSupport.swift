@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Synchronization
 import DataflowScheduler
 
@@ -90,3 +91,24 @@ func randomDAG(tasks: Int, edgeProbability: Double, seed: UInt64, log: RunLog, m
 }
 
 struct TestFailure: Error, Equatable { let id: Int }
+
+/// Runs `body` on its own thread and waits at most `seconds` for it, so a scheduler bug
+/// fails the test instead of hanging the suite.
+func bounded<T: Sendable>(_ seconds: Double = 30, _ body: @escaping @Sendable () throws -> T) throws -> T {
+    let result = Mutex<Result<T, any Error>?>(nil)
+    let done = DispatchSemaphore(value: 0)
+    let thread = Thread {
+        let r = Result { try body() }
+        result.withLock { $0 = r }
+        done.signal()
+    }
+    thread.stackSize = 8 << 20
+    thread.start()
+    guard done.wait(timeout: .now() + seconds) == .success else { throw TimedOut(seconds: seconds) }
+    return try result.withLock { $0! }.get()
+}
+
+struct TimedOut: Error, CustomStringConvertible {
+    let seconds: Double
+    var description: String { "did not finish within \(seconds) s (hang?)" }
+}
