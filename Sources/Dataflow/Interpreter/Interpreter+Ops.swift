@@ -1,0 +1,256 @@
+import Foundation
+
+/// The reference implementation of every op: plain loops over `Double`.
+extension Interpreter {
+    /// The value of `node` given its inputs' values.
+    func compute(_ id: NodeID, _ node: Node, _ x: [DenseValue], nodes: [Node], feeds: [String: TensorValue]) throws -> DenseValue {
+        let name = "\(node.op.name) \(label(id, nodes))"
+        func describe(_ k: Int) -> String { "\(label(node.inputs[k], nodes)) \(Shape.describe(x[k].shape))" }
+
+        switch node.op {
+        case .placeholder, .parameter, .constant, .scalar:
+            return try leaf(id, node, feeds: feeds)
+
+        case .zerosLike:
+            return DenseValue(shape: x[0].shape, repeating: 0)
+
+        case .stopGradient:
+            return x[0]
+
+        case .matmul(let ta, let tb):
+            let (a, b) = (x[0], x[1])
+            let (m, k) = ta ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
+            let (k2, n) = tb ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
+            guard k == k2 else {
+                throw GraphError("\(name): \(describe(0))\(ta ? "ᵀ" : "") and \(describe(1))\(tb ? "ᵀ" : ""): inner dimensions \(k) and \(k2) differ")
+            }
+            var c = [Double](repeating: 0, count: m * n)
+            for i in 0..<m {
+                for p in 0..<k {
+                    let av = ta ? a.data[p * a.shape[1] + i] : a.data[i * a.shape[1] + p]
+                    for j in 0..<n {
+                        c[i * n + j] += av * (tb ? b.data[j * b.shape[1] + p] : b.data[p * b.shape[1] + j])
+                    }
+                }
+            }
+            return DenseValue(shape: [m, n], data: c)
+
+        case .transpose:
+            let (r, c) = (x[0].shape[0], x[0].shape[1])
+            var out = [Double](repeating: 0, count: r * c)
+            for i in 0..<r { for j in 0..<c { out[j * r + i] = x[0].data[i * c + j] } }
+            return DenseValue(shape: [c, r], data: out)
+
+        case .reshape(let target):
+            let count = x[0].count
+            let known = target.dims.reduce(1) { $0 * ($1 ?? 1) }
+            let dims: [Int]
+            if target.isFullyKnown {
+                dims = target.dims.map { $0! }
+            } else {
+                guard known > 0, count % known == 0 else {
+                    throw GraphError("\(name): \(describe(0)) has \(count) elements, not a multiple of the \(known) of \(target)")
+                }
+                dims = target.dims.map { $0 ?? count / known }
+            }
+            guard dims.reduce(1, *) == count else {
+                throw GraphError("\(name): \(describe(0)) has \(count) elements; \(target) has \(dims.reduce(1, *))")
+            }
+            return DenseValue(shape: dims, data: x[0].data)
+
+        case .add: return try binary(node, x, nodes, name) { $0 + $1 }
+        case .sub: return try binary(node, x, nodes, name) { $0 - $1 }
+        case .mul: return try binary(node, x, nodes, name) { $0 * $1 }
+        case .div: return try binary(node, x, nodes, name) { $0 / $1 }
+        case .neg: return unary(x[0]) { -$0 }
+        case .exp: return unary(x[0]) { Foundation.exp($0) }
+        case .log: return unary(x[0]) { Foundation.log($0) }
+        case .sigmoid: return unary(x[0]) { $0 >= 0 ? 1 / (1 + Foundation.exp(-$0)) : Foundation.exp($0) / (1 + Foundation.exp($0)) }
+        case .tanh: return unary(x[0]) { Foundation.tanh($0) }
+        case .relu: return unary(x[0]) { $0 > 0 ? $0 : 0 }
+        case .sigmoidGrad: return try binary(node, x, nodes, name) { y, dy in dy * y * (1 - y) }
+        case .tanhGrad: return try binary(node, x, nodes, name) { y, dy in dy * (1 - y * y) }
+        case .reluGrad: return try binary(node, x, nodes, name) { v, dy in v > 0 ? dy : 0 }
+
+        case .sum(let axes), .mean(let axes), .max(let axes):
+            let (outShape, map) = DenseValue.reductionMap(x[0].shape, axes: axes)
+            let isMax: Bool = if case .max = node.op { true } else { false }
+            var out = [Double](repeating: isMax ? -.infinity : 0, count: outShape.reduce(1, *))
+            for (i, v) in x[0].data.enumerated() {
+                out[map[i]] = isMax ? (v > out[map[i]] || v.isNaN ? v : out[map[i]]) : out[map[i]] + v
+            }
+            if case .mean = node.op {
+                let n = Double(axes.reduce(1) { $0 * x[0].shape[$1] })
+                for k in out.indices { out[k] /= n }
+            }
+            return DenseValue(shape: outShape, data: out)
+
+        case .maxGrad(let axes):
+            let (outShape, map) = DenseValue.reductionMap(x[0].shape, axes: axes)
+            guard x[1].shape == outShape, x[2].shape == outShape else {
+                throw GraphError("\(name): \(describe(1)) and \(describe(2)) should have the reduced shape \(Shape.describe(outShape)) of \(describe(0))")
+            }
+            var ties = [Double](repeating: 0, count: outShape.reduce(1, *))
+            for (i, v) in x[0].data.enumerated() where v == x[1].data[map[i]] { ties[map[i]] += 1 }
+            var out = [Double](repeating: 0, count: x[0].count)
+            for (i, v) in x[0].data.enumerated() where v == x[1].data[map[i]] {
+                out[i] = x[2].data[map[i]] / ties[map[i]]
+            }
+            return DenseValue(shape: x[0].shape, data: out)
+
+        case .meanGrad(let axes):
+            let like = x[1].shape
+            let (outShape, map) = DenseValue.reductionMap(like, axes: axes)
+            guard x[0].shape == outShape else {
+                throw GraphError("\(name): \(describe(0)) should have the reduced shape \(Shape.describe(outShape)) of \(describe(1))")
+            }
+            let n = Double(axes.reduce(1) { $0 * like[$1] })
+            return DenseValue(shape: like, data: map.map { x[0].data[$0] / n })
+
+        case .broadcastLike:
+            let like = x[1].shape
+            guard x[0].shape.count <= like.count, DenseValue.broadcast(x[0].shape, like) == like else {
+                throw GraphError("\(name): \(describe(0)) does not broadcast to \(describe(1))")
+            }
+            return DenseValue(shape: like, data: DenseValue.broadcastMap(from: x[0].shape, to: like).map { x[0].data[$0] })
+
+        case .sumToShapeOf:
+            let like = x[1].shape
+            guard like.count <= x[0].shape.count, DenseValue.broadcast(like, x[0].shape) == x[0].shape else {
+                throw GraphError("\(name): \(describe(1)) does not broadcast to \(describe(0))")
+            }
+            var out = [Double](repeating: 0, count: like.reduce(1, *))
+            for (i, target) in DenseValue.broadcastMap(from: like, to: x[0].shape).enumerated() { out[target] += x[0].data[i] }
+            return DenseValue(shape: like, data: out)
+
+        case .softmax, .logSoftmax:
+            let isLog = node.op == .logSoftmax
+            return rows(x[0]) { row in
+                let m = row.max() ?? 0
+                let shifted = row.map { $0 - m }
+                let total = shifted.reduce(0) { $0 + Foundation.exp($1) }
+                return isLog ? shifted.map { $0 - Foundation.log(total) } : shifted.map { Foundation.exp($0) / total }
+            }
+
+        case .softmaxGrad, .logSoftmaxGrad:
+            guard x[0].shape == x[1].shape else {
+                throw GraphError("\(name): \(describe(0)) and \(describe(1)) must have the same shape")
+            }
+            let width = x[0].shape.last ?? 1
+            var out = [Double](repeating: 0, count: x[0].count)
+            for start in stride(from: 0, to: x[0].count, by: Swift.max(width, 1)) {
+                let r = start..<(start + width)
+                if node.op == .softmaxGrad {
+                    let s = r.reduce(0) { $0 + x[1].data[$1] * x[0].data[$1] }
+                    for k in r { out[k] = x[0].data[k] * (x[1].data[k] - s) }
+                } else {
+                    let s = r.reduce(0) { $0 + x[1].data[$1] }
+                    for k in r { out[k] = x[1].data[k] - Foundation.exp(x[0].data[k]) * s }
+                }
+            }
+            return DenseValue(shape: x[0].shape, data: out)
+
+        case .gatherLabels:
+            let (n, c) = (x[0].shape[0], x[0].shape[1])
+            let labels = try checkedLabels(x[1], node.inputs[1], rows: n, classes: c, name, against: describe(0), nodes)
+            return DenseValue(shape: [n], data: (0..<n).map { x[0].data[$0 * c + labels[$0]] })
+
+        case .scatterLabels:
+            let (n, c) = (x[2].shape[0], x[2].shape[1])
+            guard x[0].shape == [n] else {
+                throw GraphError("\(name): \(describe(0)) should have shape [\(n)] like the rows of \(describe(2))")
+            }
+            let labels = try checkedLabels(x[1], node.inputs[1], rows: n, classes: c, name, against: describe(2), nodes)
+            var out = [Double](repeating: 0, count: n * c)
+            for i in 0..<n { out[i * c + labels[i]] = x[0].data[i] }
+            return DenseValue(shape: [n, c], data: out)
+
+        case .crossEntropy, .crossEntropyGrad:
+            let (n, c) = (x[0].shape[0], x[0].shape[1])
+            let labels = try checkedLabels(x[1], node.inputs[1], rows: n, classes: c, name, against: describe(0), nodes)
+            var loss = 0.0
+            var grad = [Double](repeating: 0, count: n * c)
+            let scale = node.op == .crossEntropyGrad ? x[2].data[0] / Double(n) : 0
+            for i in 0..<n {
+                let row = x[0].data[(i * c)..<(i * c + c)]
+                let m = row.max() ?? 0
+                let total = row.reduce(0) { $0 + Foundation.exp($1 - m) }
+                loss -= row[i * c + labels[i]] - m - Foundation.log(total)
+                if node.op == .crossEntropyGrad {
+                    for j in 0..<c {
+                        let p = Foundation.exp(row[i * c + j] - m) / total
+                        grad[i * c + j] = (p - (j == labels[i] ? 1 : 0)) * scale
+                    }
+                }
+            }
+            if node.op == .crossEntropy { return DenseValue(shape: [], data: [loss / Double(n)]) }
+            return DenseValue(shape: [n, c], data: grad)
+
+        case .argmax(let axis):
+            let shape = x[0].shape
+            let (outShape, map) = DenseValue.reductionMap(shape, axes: [axis])
+            var best = [Double](repeating: -.infinity, count: outShape.reduce(1, *))
+            var index = [Double](repeating: 0, count: best.count)
+            var seen = [Bool](repeating: false, count: best.count)
+            let stride = DenseValue.strides(shape)[axis]
+            for (i, v) in x[0].data.enumerated() where !seen[map[i]] || v > best[map[i]] {
+                best[map[i]] = v
+                index[map[i]] = Double((i / stride) % shape[axis])
+                seen[map[i]] = true
+            }
+            return DenseValue(shape: outShape, data: index)
+        }
+    }
+
+    private func unary(_ a: DenseValue, _ f: (Double) -> Double) -> DenseValue {
+        DenseValue(shape: a.shape, data: a.data.map(f))
+    }
+
+    /// A numpy-broadcasting element-wise op; an input dimension that is unknown in
+    /// the graph must not broadcast at run time.
+    private func binary(_ node: Node, _ x: [DenseValue], _ nodes: [Node], _ name: String,
+                        _ f: (Double, Double) -> Double) throws -> DenseValue {
+        let (a, b) = (x[0], x[1])
+        guard let shape = DenseValue.broadcast(a.shape, b.shape) else {
+            throw GraphError("\(name): \(label(node.inputs[0], nodes)) \(Shape.describe(a.shape)) and \(label(node.inputs[1], nodes)) \(Shape.describe(b.shape)) do not broadcast")
+        }
+        for (k, input) in node.inputs.enumerated() {
+            let dims = nodes[input.rawValue].shape.dims
+            let pad = shape.count - dims.count
+            for (d, dim) in dims.enumerated() where dim == nil && x[k].shape[d] != shape[pad + d] {
+                throw GraphError("\(name): the unknown dimension \(d) of \(label(input, nodes)) is \(x[k].shape[d]) but the result's is \(shape[pad + d]); an unknown dimension does not broadcast")
+            }
+        }
+        if a.shape == shape && b.shape == shape {
+            return DenseValue(shape: shape, data: zip(a.data, b.data).map(f))
+        }
+        let ma = DenseValue.broadcastMap(from: a.shape, to: shape)
+        let mb = DenseValue.broadcastMap(from: b.shape, to: shape)
+        return DenseValue(shape: shape, data: (0..<ma.count).map { f(a.data[ma[$0]], b.data[mb[$0]]) })
+    }
+
+    /// Applies `f` to each row (last axis) of a rank-1 or rank-2 value.
+    private func rows(_ a: DenseValue, _ f: ([Double]) -> [Double]) -> DenseValue {
+        let width = a.shape.last ?? 1
+        var out: [Double] = []
+        out.reserveCapacity(a.count)
+        for start in stride(from: 0, to: a.count, by: Swift.max(width, 1)) {
+            out += f(Array(a.data[start..<(start + width)]))
+        }
+        return DenseValue(shape: a.shape, data: out)
+    }
+
+    /// The labels as indices, checked: `rows` of them, each in `0..<classes`.
+    private func checkedLabels(_ labels: DenseValue, _ id: NodeID, rows: Int, classes: Int, _ name: String,
+                               against other: String, _ nodes: [Node]) throws -> [Int] {
+        guard labels.shape == [rows] else {
+            throw GraphError("\(name): labels \(label(id, nodes)) \(Shape.describe(labels.shape)) should have \(rows) entries, one per row of \(other)")
+        }
+        return try labels.data.enumerated().map { i, v in
+            guard v >= 0, v < Double(classes) else {
+                throw GraphError("\(name): label \(Int(v)) at row \(i) of \(label(id, nodes)) is out of range 0..<\(classes) for \(other)")
+            }
+            return Int(v)
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+
+/// The seed experiment's result: how long building the joint gradient takes versus
+/// one `grad` call per parameter, and how many nodes each builds.
+public struct SeedBuildReport: Sendable, CustomStringConvertible {
+    /// Layer sizes of the network.
+    public var sizes: [Int]
+    /// Repetitions of each measurement (each on a fresh graph).
+    public var repetitions: Int
+    /// Mean and standard deviation, in seconds, of building the joint gradient.
+    public var jointMean: Double, jointStd: Double
+    /// Mean and standard deviation, in seconds, of building the separate gradients.
+    public var separateMean: Double, separateStd: Double
+    /// Node counts: joint, separate raw, separate merged.
+    public var stats: GradientStats
+
+    public var description: String {
+        func us(_ s: Double) -> String { String(format: "%.1f µs", s * 1e6) }
+        return """
+        seed network \(sizes.map(String.init).joined(separator: "-")), \(repetitions) repetitions, each on a fresh graph
+          joint grad (one call):         \(us(jointMean)) ± \(us(jointStd))
+          separate grads (one per param): \(us(separateMean)) ± \(us(separateStd))  (\(String(format: "%.2f", separateMean / Swift.max(jointMean, 1e-12)))× joint)
+          nodes: \(stats)
+        """
+    }
+}
+
+extension SeedNetwork {
+    /// The seed experiment: builds the network in a fresh graph `repetitions` times
+    /// for each form and times `grad(of: loss, wrt: parameters)` against eight
+    /// `grad(of: loss, wrt: p)` calls; the parameters share one zero-filled set of
+    /// buffers, so only graph building is measured.
+    /// - Throws: `GraphError` (it cannot for valid sizes).
+    public static func buildTimes(repetitions: Int = 100, sizes: [Int] = defaultSizes, dtype: DType = .float32) throws -> SeedBuildReport {
+        let layers = sizes.count - 1
+        let values = (0..<layers).map { TensorValue.zeros([sizes[$0], sizes[$0 + 1]], dtype) }
+            + (0..<layers).map { TensorValue.zeros([sizes[$0 + 1]], dtype) }
+        let clock = ContinuousClock()
+        func seconds(_ d: Duration) -> Double {
+            Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        }
+        var joint: [Double] = [], separate: [Double] = []
+        for _ in 0..<Swift.max(repetitions, 1) {
+            let g = Graph()
+            let net = try SeedNetwork(in: g, sizes: sizes, dtype: dtype, initialValues: values)
+            let params = net.parameters
+            let start = clock.now
+            _ = try grad(of: net.loss, wrt: params)
+            joint.append(seconds(clock.now - start))
+        }
+        for _ in 0..<Swift.max(repetitions, 1) {
+            let g = Graph()
+            let net = try SeedNetwork(in: g, sizes: sizes, dtype: dtype, initialValues: values)
+            let params = net.parameters
+            let start = clock.now
+            for p in params { _ = try grad(of: net.loss, wrt: p) }
+            separate.append(seconds(clock.now - start))
+        }
+        let stats = try GradientStats.measure { g in
+            let net = try SeedNetwork(in: g, sizes: sizes, dtype: dtype, initialValues: values)
+            return (net.loss, net.parameters)
+        }
+        func meanStd(_ v: [Double]) -> (Double, Double) {
+            let m = v.reduce(0, +) / Double(v.count)
+            return (m, (v.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(v.count)).squareRoot())
+        }
+        let (jm, js) = meanStd(joint), (sm, ss) = meanStd(separate)
+        return SeedBuildReport(sizes: sizes, repetitions: repetitions, jointMean: jm, jointStd: js,
+                               separateMean: sm, separateStd: ss, stats: stats)
+    }
+}
