@@ -63,7 +63,7 @@ enum SpeedupCommand: BenchCommand {
         let recorder = TraceRecorder()
         _ = try simFunction.run(setup.feeds, recorder: recorder)
         let summary = recorder.summary(for: simProgram.taskGraph)
-        let durations = recorder.durations(for: simProgram.taskGraph)
+        let durations = ScheduleSimulator.durations(from: recorder, for: simProgram.taskGraph)
         let sim1 = ScheduleSimulator.makespan(of: simProgram.taskGraph, durations: durations, processors: 1)
         let predicted = simulate.map { p in (p, sim1 / ScheduleSimulator.makespan(of: simProgram.taskGraph, durations: durations, processors: p)) }
 

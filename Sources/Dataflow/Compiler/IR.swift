@@ -86,7 +86,15 @@ struct IR {
         switch v.kind {
         case .op(let op): opName = "\(op)"
         case .gemm(let ta, let tb, let e): opName = "gemm(\(ta ? "Aᵀ" : "A")·\(tb ? "Bᵀ" : "B"), \(e))"
-        case .elementwise(let p): opName = "fused(\(p.instructions.count) ops)"
+        case .elementwise(let p):
+            let ops = p.instructions.compactMap { instruction -> String? in
+                switch instruction {
+                case .unary(let op, _): "\(op)"
+                case .binary(let op, _, _): "\(op)"
+                case .input, .constant: nil
+                }
+            }
+            opName = "fused(\(ops.joined(separator: ", ")))"
         case .folded: opName = "constant"
         }
         if let name = v.name { return "\(opName) '\(name)' (#\(index))" }

@@ -39,10 +39,13 @@ public final class Program: @unchecked Sendable {
         let verify = options.verifyPasses || _isDebugAssertConfiguration()
         try ir.specialise(graph: graph, feedShapes: feedShapes)
         if verify { try ir.verify(after: "specialise") }
-        ir.fuseMatmulEpilogues()
-        if verify { try ir.verify(after: "matmul epilogue fusion") }
-        ir.fuseElementwiseChains()
-        if verify { try ir.verify(after: "element-wise fusion") }
+        // Guard mode keeps every op separate so that a NaN is pinned on exactly one op.
+        if !options.checkNumerics {
+            ir.fuseMatmulEpilogues()
+            if verify { try ir.verify(after: "matmul epilogue fusion") }
+            ir.fuseElementwiseChains()
+            if verify { try ir.verify(after: "element-wise fusion") }
+        }
         let plan = MemoryPlan(ir: ir, graph: graph)
         let lowering = try Lowering(ir: ir, plan: plan, options: options, workers: workers)
         self.ir = ir
