@@ -97,11 +97,15 @@ struct MemoryPlan {
         var ancestors: [[UInt64]] = []
         if exact {
             ancestors.reserveCapacity(n)
+            // Over the task-level DAG: a consumer waits for the storage root of each input,
+            // not for an alias's other inputs (an alias runs no task), so ancestry goes
+            // through roots only.
             for v in ir.values {
                 var bits = [UInt64](repeating: 0, count: words)
                 for input in v.inputs {
-                    bits[input >> 6] |= 1 << UInt64(input & 63)
-                    for w in 0..<words { bits[w] |= ancestors[input][w] }
+                    let r = root(input)
+                    bits[r >> 6] |= 1 << UInt64(r & 63)
+                    for w in 0..<words { bits[w] |= ancestors[r][w] }
                 }
                 ancestors.append(bits)
             }
