@@ -17,7 +17,7 @@ protocol _GEMMKernel {
     /// Columns of C per packed B block (a multiple of nr).
     static var nc: Int { get }
     static func microKernel(k: Int, a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>, c: UnsafeMutablePointer<Scalar>,
-                            ldc: Int, alpha: Scalar, beta: Scalar, readC: Bool)
+                            ldc: Int, alpha: Scalar, beta: Scalar, readC: Bool, sink: UnsafeMutablePointer<Scalar>)
 }
 
 /// Float: 12×32 micro-tiles (24 zmm accumulators). Block sizes after Low et al.:
@@ -28,10 +28,12 @@ enum _FloatGEMMKernel: _GEMMKernel {
     typealias Vector = SIMD16<Float>
     static var mr: Int { 12 }
     static var nr: Int { 32 }
-    static var kc: Int { 256 }
-    static var mc: Int { 240 }
-    static var nc: Int { 4096 }
+    static let kc: Int = _tune("KC", 256)
+    static let mc: Int = _tune("MC", 240)
+    static let nc: Int = _tune("NC", 4096)
 }
+import Glibc
+func _tune(_ name: String, _ d: Int) -> Int { getenv("DF_" + name).flatMap { Int(String(cString: $0)) } ?? d }
 
 /// Double: 12×16 micro-tiles (24 zmm accumulators), same reasoning with 8-byte elements.
 enum _DoubleGEMMKernel: _GEMMKernel {
@@ -87,7 +89,7 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
         let mcMax = min(Kernel.mc, GEMMTiling.roundUp(rows.count, mr))
         let kcAlloc = max(1, min(kcMax, kTotal))
         let buffers = _PackingArena.current().buffers(
-            T.self, aCount: mcMax * kcAlloc, bCount: kcAlloc * ncMax, scratchCount: 2 * mr * nr + nr)
+            T.self, aCount: mcMax * kcAlloc, bCount: kcAlloc * ncMax, scratchCount: 2 * mr * nr + nr + 16)
         let packedA = buffers.a, packedB = buffers.b, scratch = buffers.scratch
 
         var jc = cols.lowerBound
@@ -135,7 +137,7 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
                 let row = i0 + ir, col = j0 + jr
                 if mrCur == mr && nrCur == nr {
                     let cTile = p.c.at(row, col)
-                    Kernel.microKernel(k: kCount, a: aPanel, b: bPanel, c: cTile, ldc: ldc, alpha: p.alpha, beta: beta, readC: readC)
+                    Kernel.microKernel(k: kCount, a: aPanel, b: bPanel, c: cTile, ldc: ldc, alpha: p.alpha, beta: beta, readC: readC, sink: scratch + (2 * mr * nr + nr))
                     if last && p.epilogue != .none {
                         applyEpilogue(p.epilogue, p.activation, cTile, ldc: ldc, bias: p.bias + col,
                                       output: p.output.base + (row * p.output.rowStride + col), ldy: p.output.rowStride)
@@ -165,7 +167,7 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
                 (tile + r * nr).update(from: p.c.at(row + r, col), count: colCount)
             }
         }
-        Kernel.microKernel(k: kCount, a: aPanel, b: bPanel, c: tile, ldc: nr, alpha: p.alpha, beta: beta, readC: readC)
+        Kernel.microKernel(k: kCount, a: aPanel, b: bPanel, c: tile, ldc: nr, alpha: p.alpha, beta: beta, readC: readC, sink: scratch + (2 * mr * nr + nr))
         if last && p.epilogue != .none {
             biasTile.update(repeating: 0, count: nr)
             yTile.update(repeating: 0, count: mr * nr)
