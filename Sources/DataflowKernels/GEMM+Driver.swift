@@ -28,12 +28,10 @@ enum _FloatGEMMKernel: _GEMMKernel {
     typealias Vector = SIMD16<Float>
     static var mr: Int { 12 }
     static var nr: Int { 32 }
-    static let kc: Int = _tune("KC", 256)
-    static let mc: Int = _tune("MC", 240)
-    static let nc: Int = _tune("NC", 4096)
+    static var kc: Int { 256 }
+    static var mc: Int { 240 }
+    static var nc: Int { 4096 }
 }
-import Glibc
-func _tune(_ name: String, _ d: Int) -> Int { getenv("DF_" + name).flatMap { Int(String(cString: $0)) } ?? d }
 
 /// Double: 12×16 micro-tiles (24 zmm accumulators), same reasoning with 8-byte elements.
 enum _DoubleGEMMKernel: _GEMMKernel {
