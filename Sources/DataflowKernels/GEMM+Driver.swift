@@ -249,9 +249,11 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
     static func packRows(_ a: _UnsafeMatrix<T>, row: Int, col: Int, count: Int, into panel: UnsafeMutablePointer<T>) {
         let mr = Kernel.mr
         let src = a.at(row, col), ld = a.rowStride
-        for q in 0..<count {
-            let d = panel + q * mr
-            for r in 0..<mr { d[r] = src[r * ld + q] }
+        // Row by row: sequential reads, stores at stride MR into an L1-resident panel
+        // (the gather order, q outer, vectorises badly into insert chains).
+        for r in 0..<mr {
+            let s = src + r * ld, d = panel + r
+            for q in 0..<count { d[q * mr] = s[q] }
         }
     }
 
