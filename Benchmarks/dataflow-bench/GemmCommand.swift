@@ -1,8 +1,131 @@
-// Placeholder until the gemm subcommand lands; it refuses honestly.
+import DataflowKernels
+import Foundation
+
+/// `dataflow-bench gemm`: GFLOP/s of the Swift GEMM on square and seed-network
+/// shapes, as a fraction of this machine's measured single-core FMA peak.
 enum GemmCommand: BenchCommand {
-    static let summary = "(gemm: not implemented yet)"
-    static let spec = OptionSpec([])
+    static let summary = "matmul GFLOP/s (square and seed-network shapes at batch 256) against the measured FMA peak"
+    static let spec = OptionSpec([
+        OptionSpec.option("threads", "comma-separated thread counts; N > 1 runs the tiled GEMM over N threads", default: "1"),
+        OptionSpec.option("dtype", "float, double or both", default: "float"),
+        OptionSpec.option("reps", "timed repetitions per shape (median reported; fewer for huge shapes)", default: "5"),
+        OptionSpec.option("warmup", "untimed repetitions per shape", default: "1"),
+        OptionSpec.option("sizes", "square, seed or all (all adds 4096²)", default: "all"),
+        OptionSpec.flag("json", "one JSON object per line instead of a table"),
+    ])
+
+    struct Shape {
+        var name: String
+        var m: Int, n: Int, k: Int
+        var transA = false, transB = false
+    }
+
+    static func shapes(_ which: String) -> [Shape] {
+        var list: [Shape] = []
+        if which == "square" || which == "all" {
+            for s in [512, 1024, 2048] + (which == "all" ? [4096] : []) {
+                list.append(Shape(name: "square", m: s, n: s, k: s))
+            }
+        }
+        if which == "seed" || which == "all" {
+            let widths = [16384, 5000, 3000, 512, 40]
+            for l in 0..<4 {   // forward X·W
+                list.append(Shape(name: "fwd", m: 256, n: widths[l + 1], k: widths[l]))
+            }
+            for l in 0..<4 {   // weight gradient Xᵀ·dZ
+                list.append(Shape(name: "dW Xᵀ·dZ", m: widths[l], n: widths[l + 1], k: 256, transA: true))
+            }
+            for l in 1..<4 {   // input gradient dZ·Wᵀ
+                list.append(Shape(name: "dX dZ·Wᵀ", m: 256, n: widths[l], k: widths[l + 1], transB: true))
+            }
+        }
+        return list
+    }
+
     static func run(_ options: Options) throws {
-        throw CLIError("'gemm' is not implemented yet")
+        let threadCounts = try options.intList("threads", range: 1...256) ?? [1]
+        let dtype = try options.choice("dtype", among: ["float", "double", "both"]) ?? "float"
+        let reps = try options.int("reps", range: 1...1000) ?? 5
+        let warmup = try options.int("warmup", range: 0...1000) ?? 1
+        let sizes = try options.choice("sizes", among: ["square", "seed", "all"]) ?? "all"
+        let json = options.flag("json")
+
+        progress("measuring the single-core FMA peak")
+        let peakFloat = PeakFLOPS.measure(Float.self) / 1e9
+        let peakDouble = PeakFLOPS.measure(Double.self) / 1e9
+        if !json {
+            print(String(format: "single-core FMA peak: %.1f GFLOP/s (Float), %.1f GFLOP/s (Double)", peakFloat, peakDouble))
+            print("shape            m      n      k  op     dtype  thr     ms   GFLOP/s  of peak")
+        }
+        for type in dtype == "both" ? ["float", "double"] : [dtype] {
+            for shape in shapes(sizes) {
+                for threads in threadCounts {
+                    let (ms, gflops): (Double, Double)
+                    if type == "float" {
+                        (ms, gflops) = try measure(Float.self, shape, threads: threads, reps: reps, warmup: warmup)
+                    } else {
+                        (ms, gflops) = try measure(Double.self, shape, threads: threads, reps: reps, warmup: warmup)
+                    }
+                    let peak = (type == "float" ? peakFloat : peakDouble) * Double(threads)
+                    let fraction = gflops / peak
+                    if json {
+                        print(jsonLine(["m": shape.m, "n": shape.n, "k": shape.k, "transA": shape.transA, "transB": shape.transB,
+                                        "dtype": type, "threads": threads, "gflops": round1(gflops), "ms": round1(ms),
+                                        "peak_fraction": (fraction * 1000).rounded() / 1000]))
+                    } else {
+                        let op = (shape.transA ? "T" : "N") + (shape.transB ? "T" : "N")
+                        print(String(format: "%@ %6d %6d %6d  %@     %@ %3d %8.1f %8.1f   %5.1f%%",
+                                     shape.name.padding(toLength: 12, withPad: " ", startingAt: 0), shape.m, shape.n, shape.k, op,
+                                     type.padding(toLength: 6, withPad: " ", startingAt: 0), threads, ms, gflops, fraction * 100))
+                    }
+                }
+            }
+        }
+    }
+
+    static func round1(_ x: Double) -> Double { (x * 10).rounded() / 10 }
+
+    /// Median milliseconds and GFLOP/s of one shape.
+    static func measure<T: KernelScalar>(_: T.Type, _ s: Shape, threads: Int, reps: Int, warmup: Int) throws -> (Double, Double) {
+        progress("\(T.self) \(s.m)×\(s.n)×\(s.k) \(s.transA ? "T" : "N")\(s.transB ? "T" : "N") threads \(threads)")
+        let (ar, ac) = s.transA ? (s.k, s.m) : (s.m, s.k)
+        let (br, bc) = s.transB ? (s.n, s.k) : (s.k, s.n)
+        let a = filled(T.self, rows: ar, cols: ac, seed: 1)
+        let b = filled(T.self, rows: br, cols: bc, seed: 2)
+        let c = MatrixView(TensorBuffer<T>(count: s.m * s.n), rows: s.m, cols: s.n)
+        let flops = 2.0 * Double(s.m) * Double(s.n) * Double(s.k)
+        // Keep the default run short: about 4 s of timed work per shape at most.
+        let repsHere = flops > 1e11 ? min(reps, 3) : reps
+        let tiling = GEMMTiling.automatic(m: s.m, n: s.n, k: s.k, targetTiles: threads)
+        let once = { () throws -> Void in
+            if threads == 1 {
+                try GEMM.multiply(a, transposeA: s.transA, b, transposeB: s.transB, into: c)
+            } else {
+                DispatchQueue.concurrentPerform(iterations: tiling.tileCount) { t in
+                    try! GEMM.multiplyTile(a, transposeA: s.transA, b, transposeB: s.transB, into: c, tiling: tiling, tile: t)
+                }
+            }
+        }
+        for _ in 0..<warmup { try once() }
+        var times: [Double] = []
+        for _ in 0..<repsHere {
+            let t0 = now()
+            try once()
+            times.append(now() - t0)
+        }
+        let t = median(times)
+        return (t * 1000, flops / t / 1e9)
+    }
+
+    static func filled<T: KernelScalar>(_: T.Type, rows: Int, cols: Int, seed: UInt64) -> MatrixView<T> {
+        let buffer = TensorBuffer<T>(count: rows * cols)
+        var x = seed &* 0x9E37_79B9_7F4A_7C15
+        var values = [T](repeating: 0, count: rows * cols)
+        for i in values.indices {
+            x = x &* 6364136223846793005 &+ 1442695040888963407
+            values[i] = T(Double(x >> 40) / Double(1 << 24) - 0.5)
+        }
+        buffer.assign(values)
+        return MatrixView(buffer, rows: rows, cols: cols)
     }
 }

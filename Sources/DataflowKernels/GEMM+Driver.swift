@@ -17,7 +17,7 @@ protocol _GEMMKernel {
     /// Columns of C per packed B block (a multiple of nr).
     static var nc: Int { get }
     static func microKernel(k: Int, a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>, c: UnsafeMutablePointer<Scalar>,
-                            ldc: Int, alpha: Scalar, beta: Scalar, readC: Bool)
+                            ldc: Int, alpha: Scalar, beta: Scalar, readC: Bool, sink: UnsafeMutablePointer<Scalar>)
 }
 
 /// Float: 12×32 micro-tiles (24 zmm accumulators). Block sizes after Low et al.:
@@ -87,7 +87,7 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
         let mcMax = min(Kernel.mc, GEMMTiling.roundUp(rows.count, mr))
         let kcAlloc = max(1, min(kcMax, kTotal))
         let buffers = _PackingArena.current().buffers(
-            T.self, aCount: mcMax * kcAlloc, bCount: kcAlloc * ncMax, scratchCount: 2 * mr * nr + nr)
+            T.self, aCount: mcMax * kcAlloc, bCount: kcAlloc * ncMax, scratchCount: 2 * mr * nr + nr + 16)
         let packedA = buffers.a, packedB = buffers.b, scratch = buffers.scratch
 
         var jc = cols.lowerBound
@@ -135,7 +135,7 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
                 let row = i0 + ir, col = j0 + jr
                 if mrCur == mr && nrCur == nr {
                     let cTile = p.c.at(row, col)
-                    Kernel.microKernel(k: kCount, a: aPanel, b: bPanel, c: cTile, ldc: ldc, alpha: p.alpha, beta: beta, readC: readC)
+                    Kernel.microKernel(k: kCount, a: aPanel, b: bPanel, c: cTile, ldc: ldc, alpha: p.alpha, beta: beta, readC: readC, sink: scratch + (2 * mr * nr + nr))
                     if last && p.epilogue != .none {
                         applyEpilogue(p.epilogue, p.activation, cTile, ldc: ldc, bias: p.bias + col,
                                       output: p.output.base + (row * p.output.rowStride + col), ldy: p.output.rowStride)
@@ -165,7 +165,7 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
                 (tile + r * nr).update(from: p.c.at(row + r, col), count: colCount)
             }
         }
-        Kernel.microKernel(k: kCount, a: aPanel, b: bPanel, c: tile, ldc: nr, alpha: p.alpha, beta: beta, readC: readC)
+        Kernel.microKernel(k: kCount, a: aPanel, b: bPanel, c: tile, ldc: nr, alpha: p.alpha, beta: beta, readC: readC, sink: scratch + (2 * mr * nr + nr))
         if last && p.epilogue != .none {
             biasTile.update(repeating: 0, count: nr)
             yTile.update(repeating: 0, count: mr * nr)
@@ -249,9 +249,11 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
     static func packRows(_ a: _UnsafeMatrix<T>, row: Int, col: Int, count: Int, into panel: UnsafeMutablePointer<T>) {
         let mr = Kernel.mr
         let src = a.at(row, col), ld = a.rowStride
-        for q in 0..<count {
-            let d = panel + q * mr
-            for r in 0..<mr { d[r] = src[r * ld + q] }
+        // Row by row: sequential reads, stores at stride MR into an L1-resident panel
+        // (the gather order, q outer, vectorises badly into insert chains).
+        for r in 0..<mr {
+            let s = src + r * ld, d = panel + r
+            for q in 0..<count { d[q * mr] = s[q] }
         }
     }
 

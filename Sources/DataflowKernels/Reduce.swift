@@ -98,11 +98,13 @@ enum _ReduceKernels<V: _KernelVector> {
         if cs == 1 {
             while j + w <= n { acc = f(acc, V.load(p + j)); j += w }
         }
-        if j < n {
+        while j < n {
+            // Tail or strided row: the same lanes (element j in lane j mod W).
+            let count = min(w, n - j)
             var v = V(repeating: identity)
-            var l = 0
-            while j < n { v[l] = p[j * cs]; l += 1; j += 1 }
+            for l in 0..<count { v[l] = p[(j + l) * cs] }
             acc = f(acc, v)
+            j += w
         }
         return acc
     }
@@ -117,13 +119,13 @@ enum _ReduceKernels<V: _KernelVector> {
         if cs == 1 {
             while j + w <= n { acc = f(acc, map(V.load(p + j))); j += w }
         }
-        if j < n {
-            let count = n - j
-            let x = V.load(p + j * cs, stride: cs, count: count)
-            let mapped = map(x)
+        while j < n {
+            let count = min(w, n - j)
+            let mapped = map(V.load(p + j * cs, stride: cs, count: count))
             var v = V(repeating: identity)
             for l in 0..<count { v[l] = mapped[l] }
             acc = f(acc, v)
+            j += w
         }
         return acc
     }
