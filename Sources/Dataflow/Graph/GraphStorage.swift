@@ -85,9 +85,12 @@ struct GraphStorage: Sendable {
         var inputs = inputs
         if op.isCommutative, inputs[1] < inputs[0] { inputs.swapAt(0, 1) }
         if case .reshape(let target) = op { op = .reshape(try canonicalReshape(target, of: inputs[0])) }
-        let (dtype, shape) = try infer(op, inputs)
+        // Look up before inferring: a node already present was inferred when built.
+        let dtype: DType = if case .argmax = op { .int32 } else { nodes[inputs[0].rawValue].dtype }
         let key = Key(op: op, inputs: inputs, dtype: dtype)
         if let existing = index[key] { return existing }
+        let (inferred, shape) = try infer(op, inputs)
+        precondition(inferred == dtype, "\(op.name): inferred dtype \(inferred), expected \(dtype)")
         let id = NodeID(nodes.count)
         nodes.append(Node(op: op, inputs: inputs, dtype: dtype, shape: shape, name: name, isGradient: gradient))
         index[key] = id

@@ -68,6 +68,7 @@ public enum Op: Hashable, Sendable {
     /// `(dy [n], labels [n], like [n, c]) -> [n, c]`, zero except `out[i, labels[i]] = dy[i]`.
     case scatterLabels
     /// `(logits [n, c], labels [n]) -> −mean_i logSoftmax(logits)[i, labels[i]]`, rank 0, stable.
+    /// An empty batch (n = 0) gives NaN (0/0), like `mean` over zero elements.
     case crossEntropy
     /// `(logits, labels, dloss rank 0) -> (softmax(logits) − onehot(labels)) · dloss / n`.
     case crossEntropyGrad

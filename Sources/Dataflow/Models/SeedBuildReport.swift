@@ -11,6 +11,8 @@ public struct SeedBuildReport: Sendable, CustomStringConvertible {
     public var jointMean: Double, jointStd: Double
     /// Mean and standard deviation, in seconds, of building the separate gradients.
     public var separateMean: Double, separateStd: Double
+    /// Medians, in seconds (robust to a descheduled repetition on a shared machine).
+    public var jointMedian: Double, separateMedian: Double
     /// Node counts: joint, separate raw, separate merged.
     public var stats: GradientStats
 
@@ -18,8 +20,8 @@ public struct SeedBuildReport: Sendable, CustomStringConvertible {
         func us(_ s: Double) -> String { String(format: "%.1f µs", s * 1e6) }
         return """
         seed network \(sizes.map(String.init).joined(separator: "-")), \(repetitions) repetitions, each on a fresh graph
-          joint grad (one call):         \(us(jointMean)) ± \(us(jointStd))
-          separate grads (one per param): \(us(separateMean)) ± \(us(separateStd))  (\(String(format: "%.2f", separateMean / Swift.max(jointMean, 1e-12)))× joint)
+          joint grad (one call):          mean \(us(jointMean)) ± \(us(jointStd)), median \(us(jointMedian))
+          separate grads (one per param): mean \(us(separateMean)) ± \(us(separateStd)), median \(us(separateMedian))  (\(String(format: "%.2f", separateMedian / Swift.max(jointMedian, 1e-12)))× joint, medians)
           nodes: \(stats)
         """
     }
@@ -40,6 +42,11 @@ extension SeedNetwork {
             Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
         }
         var joint: [Double] = [], separate: [Double] = []
+        // One unmeasured round of each form first (first-touch allocations, caches).
+        for params in [true, false] {
+            let net = try SeedNetwork(in: Graph(), sizes: sizes, dtype: dtype, initialValues: values)
+            if params { _ = try grad(of: net.loss, wrt: net.parameters) } else { for p in net.parameters { _ = try grad(of: net.loss, wrt: p) } }
+        }
         for _ in 0..<Swift.max(repetitions, 1) {
             let g = Graph()
             let net = try SeedNetwork(in: g, sizes: sizes, dtype: dtype, initialValues: values)
@@ -64,8 +71,13 @@ extension SeedNetwork {
             let m = v.reduce(0, +) / Double(v.count)
             return (m, (v.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(v.count)).squareRoot())
         }
+        func median(_ v: [Double]) -> Double {
+            let s = v.sorted()
+            return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+        }
         let (jm, js) = meanStd(joint), (sm, ss) = meanStd(separate)
         return SeedBuildReport(sizes: sizes, repetitions: repetitions, jointMean: jm, jointStd: js,
-                               separateMean: sm, separateStd: ss, stats: stats)
+                               separateMean: sm, separateStd: ss, jointMedian: median(joint),
+                               separateMedian: median(separate), stats: stats)
     }
 }
