@@ -9,6 +9,7 @@ let commands: [String: BenchCommand.Type] = [
     "sched": SchedCommand.self,
     "seed": SeedCommand.self,
     "speedup": SpeedupCommand.self,
+    "train": TrainCommand.self,
 ]
 
 func usage() -> String {
@@ -21,6 +22,7 @@ func usage() -> String {
       speedup   parallel step time for a list of thread counts, simulated cores
       gemm      matmul GFLOP/s against the machine's measured FMA peak
       sched     scheduler overhead per task against a DispatchGroup baseline
+      train     train a small MLP on synthetic data (loss falls, accuracy rises)
     Run `dataflow-bench <subcommand> --help` for its options.
     """
 }
