@@ -38,6 +38,8 @@ EXIT_SKIPPED = 3
 # Variables that make OpenBLAS choose a slower kernel on this machine (a forced core
 # type and a small L2 size); removed from the environment of every measurement.
 OPENBLAS_UNSET = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+# glibc malloc settings that keep freed memory in the heap for reuse (see --no-malloc-reuse).
+MALLOC_REUSE = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(1 << 40)}
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
 
@@ -75,6 +77,11 @@ def parse_args(argv):
     p.add_argument("--pin", choices=("auto", "yes", "no"), default="auto",
                    help="restrict the process to THREADS CPUs with sched_setaffinity; 'auto' does it "
                         "for jax only, whose CPU runtime has no working thread-count knob (default auto)")
+    p.add_argument("--no-malloc-reuse", action="store_true",
+                   help="leave glibc malloc at its defaults; by default the step runs with "
+                        "MALLOC_MMAP_MAX_=0 and a huge MALLOC_TRIM_THRESHOLD_, so the large gradient "
+                        "buffers torch and jax allocate each step reuse memory instead of fresh, "
+                        "page-faulting mmap pages")
     p.add_argument("--keep-openblas-env", action="store_true",
                    help="do not remove OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE from the environment")
     p.add_argument("--json", action="store_true", help="one JSON object per measurement")
@@ -346,24 +353,28 @@ def measure(args, threads, pinned):
             t0 = time.perf_counter()
             step.step(args.update, args.lr)
             log(f"{label}: warm-up {w + 1}/{args.warmup}: {time.perf_counter() - t0:.4f} s")
-        times = []
+        times, cpu = [], []
         loss = None
         for r in range(args.reps):
+            c0 = time.process_time()
             t0 = time.perf_counter()
             loss = step.step(args.update, args.lr)
             times.append(time.perf_counter() - t0)
-            log(f"{label}: rep {r + 1}/{args.reps}: {times[-1]:.4f} s")
+            cpu.append(time.process_time() - c0)
+            log(f"{label}: rep {r + 1}/{args.reps}: {times[-1]:.4f} s (cpu {cpu[-1]:.4f} s)")
         med = float(np.median(times))
         rec = {"bench": "peer-step", "framework": args.framework, "version": version,
                "threads": threads, "batch": batch, "median_s": med,
-               "min_s": min(times), "max_s": max(times), "reps": args.reps, "warmup": args.warmup,
+               "min_s": min(times), "max_s": max(times), "cpu_median_s": float(np.median(cpu)),
+               "reps": args.reps, "warmup": args.warmup,
                "sizes": args.sizes, "dtype": args.dtype, "update": args.update, "loss": loss,
-               "pinned_cpus": pinned}
+               "pinned_cpus": pinned, "malloc_reuse": not args.no_malloc_reuse}
         if args.json:
             print(json.dumps(rec), flush=True)
         else:
             print(f"{args.framework:6s} {version:28s} threads {threads:2d} batch {batch:4d}  "
-                  f"median {med:.4f} s  (min {min(times):.4f}, max {max(times):.4f}, {args.reps} reps)",
+                  f"median {med:.4f} s  (min {min(times):.4f}, max {max(times):.4f}, {args.reps} reps; "
+                  f"cpu {float(np.median(cpu)):.4f} s)",
                   flush=True)
         del step, Ws, bs, x, y
 
@@ -443,6 +454,11 @@ def main(argv=None):
     if args.check:
         os.environ.setdefault("XLA_FLAGS", "")
         return run_check(args)
+    if not args.no_malloc_reuse and any(os.environ.get(k) != v for k, v in MALLOC_REUSE.items()):
+        # glibc reads these at start-up only: run this script again with them set.
+        os.environ.update(MALLOC_REUSE)
+        sys.stdout.flush()
+        os.execv(sys.executable, [sys.executable, os.path.abspath(__file__), *argv])
     if len(args.threads) > 1:
         # Thread limits are fixed at import time: one fresh process per thread count.
         rc_all = 0
