@@ -10,6 +10,7 @@ let commands: [String: BenchCommand.Type] = [
     "seed": SeedCommand.self,
     "speedup": SpeedupCommand.self,
     "train": TrainCommand.self,
+    "soak": SoakCommand.self,
 ]
 
 func usage() -> String {
@@ -23,6 +24,7 @@ func usage() -> String {
       gemm      matmul GFLOP/s against the machine's measured FMA peak
       sched     scheduler overhead per task against a DispatchGroup baseline
       train     train a small MLP on synthetic data (loss falls, accuracy rises)
+      soak      many training steps; resident memory must stay flat
     Run `dataflow-bench <subcommand> --help` for its options.
     """
 }

@@ -65,13 +65,11 @@ extension IR {
     /// An element-wise input is absorbed into its consumer when it has no other
     /// consumer and the same concrete shape (so no value is recomputed and no
     /// broadcast is evaluated more than once); scalar constants become program
-    /// constants. Single ops are left alone: their kernels have broadcast fast paths.
-    mutating func fuseElementwiseChains() {
+    /// constants. A program holds at most `maxOps` ops, so a 100 000-long chain becomes
+    /// many programs of bounded size. Single ops are left alone: their kernels have
+    /// broadcast fast paths.
+    mutating func fuseElementwiseChains(maxOps: Int = 32) {
         let uses = useCounts()
-        var firstConsumer = [Int](repeating: -1, count: values.count)
-        for (j, v) in values.enumerated() {
-            for input in v.inputs where firstConsumer[input] < 0 { firstConsumer[input] = j }
-        }
         func elementwiseOp(_ j: Int) -> Op? {
             guard case .op(let op) = values[j].kind, values[j].dtype != .int32 else { return nil }
             switch op {
@@ -82,43 +80,40 @@ extension IR {
                 return nil
             }
         }
-        for root in values.indices {
-            guard elementwiseOp(root) != nil else { continue }
-            // Skip values that will themselves be absorbed by their (single) consumer.
-            // Absorbable: single-use, same shape as an element-wise consumer. We detect it
-            // from the consumer side, so here we only build programs at roots.
-            let consumer = firstConsumer[root]
-            if uses[root] == 1, consumer >= 0,
-               elementwiseOp(consumer) != nil, values[consumer].concrete == values[root].concrete,
-               values[consumer].dtype == values[root].dtype {
-                continue
+        // 1. Decide, in topological order, which values are absorbed by their consumer.
+        var absorbed = [Bool](repeating: false, count: values.count)
+        var size = [Int](repeating: 0, count: values.count)
+        for j in values.indices where elementwiseOp(j) != nil {
+            var s = 1
+            for input in Set(values[j].inputs).sorted()
+            where elementwiseOp(input) != nil && uses[input] == 1 && !absorbed[input]
+                && values[input].concrete == values[j].concrete && values[input].dtype == values[j].dtype
+                && s + size[input] <= maxOps {
+                absorbed[input] = true
+                s += size[input]
             }
+            size[j] = s
+        }
+        // 2. Emit one program per root (an element-wise value that is not absorbed).
+        for root in values.indices where elementwiseOp(root) != nil && !absorbed[root] && size[root] > 1 {
             var instructions: [ElementwiseProgram.Instruction] = []
             var leaves: [Int] = []
-            var absorbed = 0
-            // Iterative post-order emission: each frame is a value to emit.
+            var leafSlot: [Int: Int] = [:]
+            var emitted: [Int: Int] = [:]
             enum Frame { case visit(Int), emit(Int) }
             var stack: [Frame] = [.visit(root)]
-            var slotOf: [Int: Int] = [:]     // absorbed value -> instruction index
-            var leafSlot: [Int: Int] = [:]   // leaf value -> instruction index of its .input
-            var pending: [Int: [Int]] = [:]  // value -> instruction indices of its operands
-            var emitted: [Int: Int] = [:]
-            func absorbable(_ j: Int) -> Bool {
-                j == root || (uses[j] == 1 && elementwiseOp(j) != nil && values[j].concrete == values[root].concrete
-                              && values[j].dtype == values[root].dtype)
-            }
             while let frame = stack.popLast() {
                 switch frame {
                 case .visit(let j):
                     stack.append(.emit(j))
-                    for input in values[j].inputs.reversed() where absorbable(input) && slotOf[input] == nil {
+                    for input in values[j].inputs.reversed() where absorbed[input] && emitted[input] == nil {
                         stack.append(.visit(input))
                     }
                 case .emit(let j):
                     if emitted[j] != nil { continue }
                     var operands: [Int] = []
                     for input in values[j].inputs {
-                        if absorbable(input), let s = emitted[input] {
+                        if absorbed[input], let s = emitted[input] {
                             operands.append(s)
                         } else if case .op(.scalar(let c)) = values[input].kind {
                             instructions.append(.constant(c))
@@ -132,7 +127,6 @@ extension IR {
                             operands.append(instructions.count - 1)
                         }
                     }
-                    pending[j] = operands
                     let op = elementwiseOp(j)!
                     switch op {
                     case .neg: instructions.append(.unary(.neg, operands[0]))
@@ -151,11 +145,8 @@ extension IR {
                     default: preconditionFailure("not element-wise: \(op)")
                     }
                     emitted[j] = instructions.count - 1
-                    slotOf[j] = instructions.count - 1
-                    if j != root { absorbed += 1 }
                 }
             }
-            guard absorbed > 0 else { continue }
             values[root].kind = .elementwise(ElementwiseProgram(inputCount: leaves.count, instructions: instructions))
             values[root].inputs = leaves
         }

@@ -117,6 +117,9 @@ public final class Function: @unchecked Sendable {
                     throw RuntimeError(message: "feed '\(e.name)': expected shape \(e.shape), got \(value.shape)")
                 }
             }
+            if value.shape.contains(0) {
+                throw RuntimeError(message: "feed '\(e.name)': shape \(value.shape) has a zero-sized dimension; compiled programs refuse empty tensors (an empty batch has no mean loss); the Interpreter follows numpy and returns NaN")
+            }
             shapes.append(value.shape)
         }
         return shapes

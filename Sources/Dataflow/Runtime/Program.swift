@@ -38,6 +38,9 @@ public final class Program: @unchecked Sendable {
         var ir = symbolic.ir
         let verify = options.verifyPasses || _isDebugAssertConfiguration()
         try ir.specialise(graph: graph, feedShapes: feedShapes)
+        for i in ir.values.indices where ir.values[i].concrete.contains(0) {
+            throw CompileError(message: "\(ir.label(i)) has shape \(ir.values[i].concrete): compiled programs refuse zero-sized tensors")
+        }
         if verify { try ir.verify(after: "specialise") }
         // Guard mode keeps every op separate so that a NaN is pinned on exactly one op.
         if !options.checkNumerics {
