@@ -74,7 +74,8 @@ enum SVGReport {
             svg += "<text x=\"\(f(px0 - 6))\" y=\"\(f(py(s) + 4))\" text-anchor=\"end\">\(Int(s))</text>\n"
         }
         // Ideal line.
-        svg += "<line x1=\"\(f(px(1)))\" y1=\"\(f(py(1)))\" x2=\"\(f(px(Double(maxCores))))\" y2=\"\(f(py(min(Double(maxCores), maxSpeed))))\" stroke=\"#bbb\" stroke-dasharray=\"4 4\"/>\n"
+        let idealEnd = min(Double(maxCores), maxSpeed)
+        svg += "<line x1=\"\(f(px(1)))\" y1=\"\(f(py(1)))\" x2=\"\(f(px(idealEnd)))\" y2=\"\(f(py(idealEnd)))\" stroke=\"#bbb\" stroke-dasharray=\"4 4\"/>\n"
         if !simulated.isEmpty {
             let points = simulated.map { "\(f(px(Double($0.cores)))),\(f(py($0.speedup)))" }.joined(separator: " ")
             svg += "<polyline points=\"\(points)\" fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\"/>\n"

@@ -101,7 +101,7 @@ enum SpeedupCommand: BenchCommand {
         }
         if let path = options.string("svg") {
             let t0 = recorder.events.map(\.start).min() ?? 0
-            let bars = recorder.events.map { e in
+            let bars = recorder.events.filter { simProgram.taskGraph.kind(of: $0.task) != TaskKind.join.rawValue }.map { e in
                 SVGReport.Bar(worker: e.worker, start: Double(e.start - t0) / 1e9, end: Double(e.end - t0) / 1e9,
                               kind: simProgram.taskGraph.kind(of: e.task), name: simProgram.taskGraph.name(of: e.task))
             }
