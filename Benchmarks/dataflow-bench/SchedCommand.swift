@@ -13,6 +13,8 @@ enum SchedCommand: BenchCommand {
         OptionSpec.option("reps", "timed repetitions per measurement (median reported)", default: "5"),
         OptionSpec.option("shapes", "comma-separated subset of chain,independent,wavefront,tree", default: "chain,independent,wavefront,tree"),
         OptionSpec.option("baseline-size", "tasks per shape for the DispatchGroup baseline (it is slow)", default: "200000"),
+        OptionSpec.option("modes", "comma-separated subset of rerun,build+run", default: "rerun,build+run"),
+        OptionSpec.flag("skip-extras", "skip the 10-task latency and the 5 µs wavefront scaling"),
         OptionSpec.flag("json", "one JSON object per measurement on standard output"),
     ])
 
@@ -29,6 +31,7 @@ enum SchedCommand: BenchCommand {
         let baselineSize = try options.int("baseline-size", range: 4...100_000_000) ?? 200_000
         let json = options.flag("json")
         let shapes = (options.string("shapes") ?? "").split(separator: ",").map(String.init)
+        let modes = Set((options.string("modes") ?? "").split(separator: ",").map(String.init))
         for s in shapes where Shape(rawValue: s) == nil {
             throw CLIError("option '--shapes' expects names among chain, independent, wavefront, tree; got '\(s)'")
         }
@@ -47,25 +50,31 @@ enum SchedCommand: BenchCommand {
                 let graph = shape.build(size: size) {}
                 try executor.run(graph)  // warm-up: compiles the cached structure
                 var samples: [Double] = []
-                for _ in 0..<reps {
+                for _ in 0..<(modes.contains("rerun") ? reps : 0) {
                     let t0 = now()
                     try executor.run(graph)
                     samples.append(now() - t0)
                 }
-                report(shape, "rerun", workers, graph.count, median(samples) / Double(graph.count) * 1e9, baseline, json)
+                if !samples.isEmpty {
+                    report(shape, "rerun", workers, graph.count, median(samples) / Double(graph.count) * 1e9, baseline, json)
+                }
                 // Build and run.
                 samples = []
-                for _ in 0..<reps {
+                for _ in 0..<(modes.contains("build+run") ? reps : 0) {
                     let t0 = now()
                     let g = shape.build(size: size) {}
                     try executor.run(g)
                     samples.append(now() - t0)
                 }
-                report(shape, "build+run", workers, graph.count, median(samples) / Double(graph.count) * 1e9, baseline, json)
+                if !samples.isEmpty {
+                    report(shape, "build+run", workers, graph.count, median(samples) / Double(graph.count) * 1e9, baseline, json)
+                }
             }
         }
-        try latency(workerList, json: json)
-        try scaling(workerList, reps: reps, json: json)
+        if !options.flag("skip-extras") {
+            try latency(workerList, json: json)
+            try scaling(workerList, reps: reps, json: json)
+        }
     }
 
     static func report(_ shape: Shape, _ mode: String, _ workers: Int, _ tasks: Int, _ ns: Double, _ baseline: Double, _ json: Bool) {

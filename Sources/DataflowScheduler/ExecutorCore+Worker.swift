@@ -20,9 +20,8 @@ extension ExecutorCore {
     /// (done = stopping) and by every thread waiting for a run (done = run finished), so
     /// a waiting thread always helps, which is also what makes nested runs safe.
     func help(_ ctx: WorkerContext, until done: () -> Bool) {
-        let own = deques[ctx.slot]
         while true {
-            if let item = own.pop() {
+            if let item = ctx.deque.pop() {
                 execute(item, ctx)
                 continue
             }
@@ -101,7 +100,7 @@ extension ExecutorCore {
     /// wakes a sleeper if there is one.
     @inline(__always)
     func push(_ item: WorkItem, _ ctx: WorkerContext) {
-        if !deques[ctx.slot].push(item) { pushOverflow(item) }
+        if !ctx.deque.push(item) { pushOverflow(item) }
         if workerCount > 1 { notifier.notifyOne() }
     }
 

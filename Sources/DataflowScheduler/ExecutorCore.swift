@@ -37,8 +37,9 @@ final class ExecutorCore: Sendable {
         let id = ExecutorCore.nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         self.id = id
         workerCount = workers
-        deques = (0..<workers).map { _ in WorkStealingDeque() }
-        contexts = (0..<workers).map { WorkerContext(slot: $0, coreID: id) }
+        let deques = (0..<workers).map { _ in WorkStealingDeque() }
+        self.deques = deques
+        contexts = (0..<workers).map { WorkerContext(slot: $0, coreID: id, deque: deques[$0]) }
         notifier = Notifier(slots: workers)
     }
 

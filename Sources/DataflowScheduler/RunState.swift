@@ -10,7 +10,7 @@ import Synchronization
 final class RunState: Sendable {
     let graph: CompiledTaskGraph
     /// The same arrays as `graph`'s, held directly so the hot path loads one pointer less.
-    let bodies: [@Sendable () throws -> Void]
+    let bodies: [TaskBody]
     let successorStart: [Int32]
     let successors: [Int32]
     let roots: [Int32]
