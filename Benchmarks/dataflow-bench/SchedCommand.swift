@@ -118,34 +118,49 @@ enum SchedCommand: BenchCommand {
         }
     }
 
-    /// A wavefront of 5 µs tasks: speedup of each worker count over one worker.
+    /// A wavefront of 5 µs tasks: speedup of each worker count over one worker. The runs
+    /// alternate (one worker, then each other count) and the median of the per-round
+    /// ratios is reported, so a burst of load from other processes hits both sides.
     static func scaling(_ workerList: [Int], reps: Int, json: Bool) throws {
         let side = 60
         let graph = Shape.wavefront.build(size: side * side) { spinFor(nanoseconds: 5_000) }
-        var base = 0.0
-        for workers in ([1] + workerList.filter { $0 != 1 }) {
-            let executor = Executor(workers: workers)
-            try executor.run(graph)
-            var samples: [Double] = []
-            for _ in 0..<max(3, reps) {
-                let t0 = now()
-                try executor.run(graph)
-                samples.append(now() - t0)
+        let others = workerList.filter { $0 != 1 }
+        let one = Executor(workers: 1)
+        let executors = others.map { Executor(workers: $0) }
+        try one.run(graph)
+        for e in executors { try e.run(graph) }
+        var baseTimes: [Double] = []
+        var times = [[Double]](repeating: [], count: others.count)
+        var ratios = [[Double]](repeating: [], count: others.count)
+        for _ in 0..<max(5, reps) {
+            var t0 = now()
+            try one.run(graph)
+            let base = now() - t0
+            baseTimes.append(base)
+            for (k, e) in executors.enumerated() {
+                t0 = now()
+                try e.run(graph)
+                let t = now() - t0
+                times[k].append(t)
+                ratios[k].append(base / t)
             }
-            let t = median(samples)
-            if workers == 1 { base = t }
-            let trace = TraceRecorder()
-            try executor.run(graph, observer: trace)
-            var perWorker = [Int](repeating: 0, count: workers)
-            for e in trace.events { perWorker[e.worker] += 1 }
-            progress("tasks per worker: \(perWorker); \(trace.summary(for: graph))")
-            let speedup = base / t
+        }
+        func line(_ workers: Int, _ t: Double, _ speedup: Double) {
             if json {
                 print(jsonLine(["bench": "sched", "shape": "wavefront-5us", "mode": "scaling", "workers": workers, "tasks": graph.count,
                                 "ms_per_run": round3(t * 1e3), "speedup": round3(speedup)]))
             } else {
                 print("wavefront \(side)×\(side) of 5 µs tasks, \(workers) worker(s): \(round3(t * 1e3)) ms, speedup \(round3(speedup))×   (target ≥ 1.9× with 2)")
             }
+        }
+        if workerList.contains(1) { line(1, median(baseTimes), 1) }
+        for (k, workers) in others.enumerated() {
+            let trace = TraceRecorder()
+            try executors[k].run(graph, observer: trace)
+            var perWorker = [Int](repeating: 0, count: workers)
+            for e in trace.events { perWorker[e.worker] += 1 }
+            progress("\(workers) workers: tasks per worker \(perWorker); \(trace.summary(for: graph))")
+            line(workers, median(times[k]), median(ratios[k]))
         }
     }
 

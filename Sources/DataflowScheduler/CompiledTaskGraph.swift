@@ -119,7 +119,7 @@ extension CompiledTaskGraph {
     /// Holds at most one join-counter buffer between runs, so back-to-back re-runs of a
     /// graph allocate nothing; concurrent runs of the same graph allocate their own.
     final class SpareCounters: Sendable {
-        private let slot = Mutex<_UnsafeAtomicBuffer?>(nil)
+        private let slot = Lock<_UnsafeAtomicBuffer?>(nil)
 
         func take() -> _UnsafeAtomicBuffer? { slot.withLock { s in let b = s; s = nil; return b } }
 

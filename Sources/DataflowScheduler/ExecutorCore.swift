@@ -17,7 +17,7 @@ final class ExecutorCore: Sendable {
     /// Workers currently looking for work to steal.
     let searching = Atomic<Int>(0)
     /// Items that did not fit in a full deque (rare; see `WorkStealingDeque`).
-    let overflow = Mutex<[WorkItem]>([])
+    let overflow = Lock<[WorkItem]>([])
     let overflowCount = Atomic<Int>(0)
     private let state = Atomic<Int>(State.running.rawValue)
     /// Owned by the external thread currently running a graph as slot 0.

@@ -21,7 +21,7 @@ final class RunState: Sendable {
     /// Set by the first failure or by the token: tasks not yet started are skipped.
     let cancelled = Atomic<Bool>(false)
     let cancelledFromOutside = Atomic<Bool>(false)
-    let firstError = Mutex<(any Error)?>(nil)
+    let firstError = Lock<(any Error)?>(nil)
     let observer: (any TaskObserver)?
     let token: CancellationToken?
     /// The slot of the thread waiting for this run (woken when `remaining` hits zero).

@@ -129,7 +129,7 @@ extension TaskGraph {
     final class CompiledCache: Sendable {
         /// Keyed by (task count, edge count): a graph only grows, and a copy that
         /// diverges gets a fresh cache, so the pair names a version exactly.
-        private let slot = Mutex<CompiledTaskGraph?>(nil)
+        private let slot = Lock<CompiledTaskGraph?>(nil)
 
         func compiled(for graph: TaskGraph) -> CompiledTaskGraph {
             slot.withLock { cached in
