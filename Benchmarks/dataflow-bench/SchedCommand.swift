@@ -193,6 +193,7 @@ enum SchedCommand: BenchCommand {
             var g = TaskGraph()
             switch self {
             case .chain:
+                g.reserveCapacity(tasks: size, dependencies: size)
                 var previous: TaskID? = nil
                 for _ in 0..<size {
                     let t = g.addTask("c", body)
@@ -200,9 +201,11 @@ enum SchedCommand: BenchCommand {
                     previous = t
                 }
             case .independent:
+                g.reserveCapacity(tasks: size, dependencies: 0)
                 for _ in 0..<size { g.addTask("i", body) }
             case .wavefront:
                 let side = max(1, Int(Double(size).squareRoot()))
+                g.reserveCapacity(tasks: side * side, dependencies: 2 * side * side)
                 for i in 0..<side {
                     for j in 0..<side {
                         let t = g.addTask("w", body)
@@ -214,6 +217,7 @@ enum SchedCommand: BenchCommand {
                 // 2^20 − 1 tasks for the default size of 10^6.
                 let levels = max(1, Int(Foundation.log2(Double(size + 1)).rounded()))
                 let n = (1 << levels) - 1
+                g.reserveCapacity(tasks: n, dependencies: n)
                 for i in 0..<n {
                     let t = g.addTask("b", body)
                     if i > 0 { g.addDependency(TaskID(index: (i - 1) / 2), t) }

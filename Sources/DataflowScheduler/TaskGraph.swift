@@ -67,6 +67,25 @@ public struct TaskGraph: Sendable {
         return id
     }
 
+    /// Reserves room for `tasks` tasks and `dependencies` edges in total, so building a
+    /// large graph does not reallocate its arrays as it grows.
+    ///
+    /// ```swift
+    /// var graph = TaskGraph()
+    /// graph.reserveCapacity(tasks: 1_000_000, dependencies: 2_000_000)
+    /// ```
+    /// - Complexity: O(capacity) at most.
+    public mutating func reserveCapacity(tasks: Int, dependencies: Int) {
+        detachCache()
+        names.reserveCapacity(tasks)
+        priorities.reserveCapacity(tasks)
+        costs.reserveCapacity(tasks)
+        kinds.reserveCapacity(tasks)
+        bodies.reserveCapacity(tasks)
+        edgeFrom.reserveCapacity(dependencies)
+        edgeTo.reserveCapacity(dependencies)
+    }
+
     /// Makes `after` run only once `before` has finished.
     ///
     /// Ids are checked by `validate()` (and by `Executor.run`), not here, so that a bad
