@@ -178,6 +178,27 @@ import DataflowScheduler
         #expect(failures.withLock { $0 } == 0)
     }
 
+    /// Workers fall asleep between runs (pauses longer than their spin) and must be
+    /// woken by the next run's pushes and completions: no lost wake-up may hang a run.
+    @Test(arguments: [2, 4, 8])
+    func sleepAndWakeBetweenRuns(workers: Int) throws {
+        let executor = Executor(workers: workers)
+        let count = Locked(0)
+        var g = TaskGraph()
+        let root = g.addTask("root") { count.withLock { $0 += 1 } }
+        for i in 0..<6 {
+            let t = g.addTask("leaf\(i)") { count.withLock { $0 += 1 } }
+            g.addDependency(root, t)
+        }
+        try bounded { [g] in
+            for run in 0..<400 {
+                if run % 8 == 0 { Thread.sleep(forTimeInterval: 0.0002) }
+                try executor.run(g)
+            }
+        }
+        #expect(count.withLock { $0 } == 400 * 7)
+    }
+
     @Test func manyExecutorsComeAndGo() throws {
         for workers in 1...6 {
             let executor = Executor(workers: workers)
