@@ -154,6 +154,13 @@ enum SchedCommand: BenchCommand {
             }
         }
         if workerList.contains(1) { line(1, median(baseTimes), 1) }
+        // What the DAG allows, from one traced single-worker run and the simulator.
+        let oneTrace = TraceRecorder()
+        try one.run(graph, observer: oneTrace)
+        let durations = ScheduleSimulator.durations(from: oneTrace, for: graph)
+        let simulated1 = ScheduleSimulator.makespan(of: graph, durations: durations, processors: 1)
+        let predicted = others.map { "P=\($0): \(round3(simulated1 / ScheduleSimulator.makespan(of: graph, durations: durations, processors: $0)))×" }
+        progress("simulated speedup from the 1-worker trace: " + predicted.joined(separator: ", "))
         for (k, workers) in others.enumerated() {
             let trace = TraceRecorder()
             try executors[k].run(graph, observer: trace)
