@@ -13,6 +13,8 @@ enum SchedCommand: BenchCommand {
         OptionSpec.option("reps", "timed repetitions per measurement (median reported)", default: "5"),
         OptionSpec.option("shapes", "comma-separated subset of chain,independent,wavefront,tree", default: "chain,independent,wavefront,tree"),
         OptionSpec.option("baseline-size", "tasks per shape for the DispatchGroup baseline (it is slow)", default: "200000"),
+        OptionSpec.option("modes", "comma-separated subset of rerun,build+run", default: "rerun,build+run"),
+        OptionSpec.flag("skip-extras", "skip the 10-task latency and the 5 µs wavefront scaling"),
         OptionSpec.flag("json", "one JSON object per measurement on standard output"),
     ])
 
@@ -29,6 +31,7 @@ enum SchedCommand: BenchCommand {
         let baselineSize = try options.int("baseline-size", range: 4...100_000_000) ?? 200_000
         let json = options.flag("json")
         let shapes = (options.string("shapes") ?? "").split(separator: ",").map(String.init)
+        let modes = Set((options.string("modes") ?? "").split(separator: ",").map(String.init))
         for s in shapes where Shape(rawValue: s) == nil {
             throw CLIError("option '--shapes' expects names among chain, independent, wavefront, tree; got '\(s)'")
         }
@@ -47,25 +50,31 @@ enum SchedCommand: BenchCommand {
                 let graph = shape.build(size: size) {}
                 try executor.run(graph)  // warm-up: compiles the cached structure
                 var samples: [Double] = []
-                for _ in 0..<reps {
+                for _ in 0..<(modes.contains("rerun") ? reps : 0) {
                     let t0 = now()
                     try executor.run(graph)
                     samples.append(now() - t0)
                 }
-                report(shape, "rerun", workers, graph.count, median(samples) / Double(graph.count) * 1e9, baseline, json)
+                if !samples.isEmpty {
+                    report(shape, "rerun", workers, graph.count, median(samples) / Double(graph.count) * 1e9, baseline, json)
+                }
                 // Build and run.
                 samples = []
-                for _ in 0..<reps {
+                for _ in 0..<(modes.contains("build+run") ? reps : 0) {
                     let t0 = now()
                     let g = shape.build(size: size) {}
                     try executor.run(g)
                     samples.append(now() - t0)
                 }
-                report(shape, "build+run", workers, graph.count, median(samples) / Double(graph.count) * 1e9, baseline, json)
+                if !samples.isEmpty {
+                    report(shape, "build+run", workers, graph.count, median(samples) / Double(graph.count) * 1e9, baseline, json)
+                }
             }
         }
-        try latency(workerList, json: json)
-        try scaling(workerList, reps: reps, json: json)
+        if !options.flag("skip-extras") {
+            try latency(workerList, json: json)
+            try scaling(workerList, reps: reps, json: json)
+        }
     }
 
     static func report(_ shape: Shape, _ mode: String, _ workers: Int, _ tasks: Int, _ ns: Double, _ baseline: Double, _ json: Bool) {
@@ -109,34 +118,56 @@ enum SchedCommand: BenchCommand {
         }
     }
 
-    /// A wavefront of 5 µs tasks: speedup of each worker count over one worker.
+    /// A wavefront of 5 µs tasks: speedup of each worker count over one worker. The runs
+    /// alternate (one worker, then each other count) and the median of the per-round
+    /// ratios is reported, so a burst of load from other processes hits both sides.
     static func scaling(_ workerList: [Int], reps: Int, json: Bool) throws {
         let side = 60
         let graph = Shape.wavefront.build(size: side * side) { spinFor(nanoseconds: 5_000) }
-        var base = 0.0
-        for workers in ([1] + workerList.filter { $0 != 1 }) {
-            let executor = Executor(workers: workers)
-            try executor.run(graph)
-            var samples: [Double] = []
-            for _ in 0..<max(3, reps) {
-                let t0 = now()
-                try executor.run(graph)
-                samples.append(now() - t0)
+        let others = workerList.filter { $0 != 1 }
+        let one = Executor(workers: 1)
+        let executors = others.map { Executor(workers: $0) }
+        try one.run(graph)
+        for e in executors { try e.run(graph) }
+        var baseTimes: [Double] = []
+        var times = [[Double]](repeating: [], count: others.count)
+        var ratios = [[Double]](repeating: [], count: others.count)
+        for _ in 0..<max(5, reps) {
+            var t0 = now()
+            try one.run(graph)
+            let base = now() - t0
+            baseTimes.append(base)
+            for (k, e) in executors.enumerated() {
+                t0 = now()
+                try e.run(graph)
+                let t = now() - t0
+                times[k].append(t)
+                ratios[k].append(base / t)
             }
-            let t = median(samples)
-            if workers == 1 { base = t }
-            let trace = TraceRecorder()
-            try executor.run(graph, observer: trace)
-            var perWorker = [Int](repeating: 0, count: workers)
-            for e in trace.events { perWorker[e.worker] += 1 }
-            progress("tasks per worker: \(perWorker); \(trace.summary(for: graph))")
-            let speedup = base / t
+        }
+        func line(_ workers: Int, _ t: Double, _ speedup: Double) {
             if json {
                 print(jsonLine(["bench": "sched", "shape": "wavefront-5us", "mode": "scaling", "workers": workers, "tasks": graph.count,
                                 "ms_per_run": round3(t * 1e3), "speedup": round3(speedup)]))
             } else {
                 print("wavefront \(side)×\(side) of 5 µs tasks, \(workers) worker(s): \(round3(t * 1e3)) ms, speedup \(round3(speedup))×   (target ≥ 1.9× with 2)")
             }
+        }
+        if workerList.contains(1) { line(1, median(baseTimes), 1) }
+        // What the DAG allows, from one traced single-worker run and the simulator.
+        let oneTrace = TraceRecorder()
+        try one.run(graph, observer: oneTrace)
+        let durations = ScheduleSimulator.durations(from: oneTrace, for: graph)
+        let simulated1 = ScheduleSimulator.makespan(of: graph, durations: durations, processors: 1)
+        let predicted = others.map { "P=\($0): \(round3(simulated1 / ScheduleSimulator.makespan(of: graph, durations: durations, processors: $0)))×" }
+        progress("simulated speedup from the 1-worker trace: " + predicted.joined(separator: ", "))
+        for (k, workers) in others.enumerated() {
+            let trace = TraceRecorder()
+            try executors[k].run(graph, observer: trace)
+            var perWorker = [Int](repeating: 0, count: workers)
+            for e in trace.events { perWorker[e.worker] += 1 }
+            progress("\(workers) workers: tasks per worker \(perWorker); \(trace.summary(for: graph))")
+            line(workers, median(times[k]), median(ratios[k]))
         }
     }
 
@@ -169,6 +200,7 @@ enum SchedCommand: BenchCommand {
             var g = TaskGraph()
             switch self {
             case .chain:
+                g.reserveCapacity(tasks: size, dependencies: size)
                 var previous: TaskID? = nil
                 for _ in 0..<size {
                     let t = g.addTask("c", body)
@@ -176,9 +208,11 @@ enum SchedCommand: BenchCommand {
                     previous = t
                 }
             case .independent:
+                g.reserveCapacity(tasks: size, dependencies: 0)
                 for _ in 0..<size { g.addTask("i", body) }
             case .wavefront:
                 let side = max(1, Int(Double(size).squareRoot()))
+                g.reserveCapacity(tasks: side * side, dependencies: 2 * side * side)
                 for i in 0..<side {
                     for j in 0..<side {
                         let t = g.addTask("w", body)
@@ -190,6 +224,7 @@ enum SchedCommand: BenchCommand {
                 // 2^20 − 1 tasks for the default size of 10^6.
                 let levels = max(1, Int(Foundation.log2(Double(size + 1)).rounded()))
                 let n = (1 << levels) - 1
+                g.reserveCapacity(tasks: n, dependencies: n)
                 for i in 0..<n {
                     let t = g.addTask("b", body)
                     if i > 0 { g.addDependency(TaskID(index: (i - 1) / 2), t) }

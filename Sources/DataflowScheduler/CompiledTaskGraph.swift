@@ -11,7 +11,7 @@ import Synchronization
 final class CompiledTaskGraph: Sendable {
     let count: Int
     let edgeCount: Int
-    let bodies: [@Sendable () throws -> Void]
+    let bodies: [TaskBody]
     /// `successors[successorStart[i]..<successorStart[i+1]]` are task i's successors.
     let successorStart: [Int32]
     let successors: [Int32]
@@ -25,7 +25,7 @@ final class CompiledTaskGraph: Sendable {
     /// A spare join-counter buffer, reused by the next run when no run holds it.
     let spareCounters = SpareCounters()
 
-    init(_ s: TaskGraph.Storage) {
+    init(_ s: TaskGraph) {
         let n = s.names.count
         precondition(n < Int(Int32.max), "a task graph holds at most \(Int32.max - 1) tasks")
         count = n
@@ -119,7 +119,7 @@ extension CompiledTaskGraph {
     /// Holds at most one join-counter buffer between runs, so back-to-back re-runs of a
     /// graph allocate nothing; concurrent runs of the same graph allocate their own.
     final class SpareCounters: Sendable {
-        private let slot = Mutex<_UnsafeAtomicBuffer?>(nil)
+        private let slot = Lock<_UnsafeAtomicBuffer?>(nil)
 
         func take() -> _UnsafeAtomicBuffer? { slot.withLock { s in let b = s; s = nil; return b } }
 

@@ -73,7 +73,7 @@ extension ExecutorCore {
             return
         }
         do {
-            try run.bodies[task]()
+            try run.bodies[task].run()
         } catch {
             run.fail(error)
         }
@@ -85,7 +85,7 @@ extension ExecutorCore {
         let start = DispatchTime.now().uptimeNanoseconds
         observer.taskStarted(id, worker: ctx.slot, at: start)
         do {
-            try run.bodies[task]()
+            try run.bodies[task].run()
         } catch {
             run.fail(error)
         }

@@ -11,18 +11,25 @@ import Darwin
 /// victim first, then random, bounded), then prepare to sleep, re-check, commit
 /// (Taskflow `executor.hpp` `_exploit_task` / `_explore_task` / `_wait_for_task`).
 extension ExecutorCore {
-    /// Steal attempts before going to sleep; after `spinAttempts` each further batch
-    /// of attempts yields the CPU first, so an idle worker burns at most a few µs.
-    static let stealAttempts = 96
-    static let spinAttempts = 32
+    /// How long a worker keeps trying to steal before it goes to sleep: long enough to
+    /// bridge the gap while a neighbour finishes a task of a few µs (a futex sleep and
+    /// wake costs more than that), short enough that an idle executor stops burning a
+    /// core within ~10 µs of a run's end. Measured rather than counted in attempts.
+    static let spinNanoseconds: UInt64 = 10_000
+    /// After this long, the search yields the CPU between attempts, so that when the
+    /// machine is oversubscribed a thief does not take the core from a worker (or the
+    /// caller) that has work.
+    static let yieldAfterNanoseconds: UInt64 = 2_000
+    /// Steal attempts between two clock reads, and the minimum before sleeping.
+    static let attemptsPerCheck = 8
+    static let minimumAttempts = 32
 
     /// Runs work on `ctx`'s thread until `done()` holds. Used by background workers
     /// (done = stopping) and by every thread waiting for a run (done = run finished), so
     /// a waiting thread always helps, which is also what makes nested runs safe.
     func help(_ ctx: WorkerContext, until done: () -> Bool) {
-        let own = deques[ctx.slot]
         while true {
-            if let item = own.pop() {
+            if let item = ctx.deque.pop() {
                 execute(item, ctx)
                 continue
             }
@@ -53,8 +60,13 @@ extension ExecutorCore {
         searching.wrappingAdd(1, ordering: .sequentiallyConsistent)
         var found: WorkItem? = nil
         var attempt = 0
-        while attempt < ExecutorCore.stealAttempts {
-            if attempt >= ExecutorCore.spinAttempts && attempt % 16 == 0 { sched_yield() }
+        let start = DispatchTime.now().uptimeNanoseconds
+        while true {
+            if attempt % ExecutorCore.attemptsPerCheck == 0 && attempt >= ExecutorCore.minimumAttempts {
+                let elapsed = DispatchTime.now().uptimeNanoseconds &- start
+                if elapsed > ExecutorCore.spinNanoseconds { break }
+                if elapsed > ExecutorCore.yieldAfterNanoseconds { sched_yield() }
+            }
             var victim = ctx.lastVictim
             if victim == ctx.slot || attempt > 0 {
                 victim = ctx.nextRandom() % (workerCount - 1)
@@ -101,7 +113,7 @@ extension ExecutorCore {
     /// wakes a sleeper if there is one.
     @inline(__always)
     func push(_ item: WorkItem, _ ctx: WorkerContext) {
-        if !deques[ctx.slot].push(item) { pushOverflow(item) }
+        if !ctx.deque.push(item) { pushOverflow(item) }
         if workerCount > 1 { notifier.notifyOne() }
     }
 

@@ -17,7 +17,7 @@ final class ExecutorCore: Sendable {
     /// Workers currently looking for work to steal.
     let searching = Atomic<Int>(0)
     /// Items that did not fit in a full deque (rare; see `WorkStealingDeque`).
-    let overflow = Mutex<[WorkItem]>([])
+    let overflow = Lock<[WorkItem]>([])
     let overflowCount = Atomic<Int>(0)
     private let state = Atomic<Int>(State.running.rawValue)
     /// Owned by the external thread currently running a graph as slot 0.
@@ -37,8 +37,9 @@ final class ExecutorCore: Sendable {
         let id = ExecutorCore.nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         self.id = id
         workerCount = workers
-        deques = (0..<workers).map { _ in WorkStealingDeque() }
-        contexts = (0..<workers).map { WorkerContext(slot: $0, coreID: id) }
+        let deques = (0..<workers).map { _ in WorkStealingDeque() }
+        self.deques = deques
+        contexts = (0..<workers).map { WorkerContext(slot: $0, coreID: id, deque: deques[$0]) }
         notifier = Notifier(slots: workers)
     }
 

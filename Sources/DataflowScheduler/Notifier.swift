@@ -15,18 +15,18 @@ import Synchronization
 /// so a bump between the re-check and the commit cancels the sleep, and a bump after
 /// the commit finds the waiter on the sleeper list and signals it.
 ///
-/// Simpler than Eigen's (a lock-free stack of waiters): the sleeper list is a `Mutex`,
+/// Simpler than Eigen's (a lock-free stack of waiters): the sleeper list is a `Lock`,
 /// taken only when someone is actually going to sleep or being woken, which is the
 /// slow path anyway (a futex call costs microseconds).
 final class Notifier: Sendable {
     /// High 32 bits: epoch, bumped by every notification. Low 32 bits: the number of
     /// workers between `prepareWait` and the end of their wait.
     private let state = Atomic<UInt64>(0)
-    private let sleepers: Mutex<[Int]>
+    private let sleepers: Lock<[Int]>
     private let semaphores: [DispatchSemaphore]
 
     init(slots: Int) {
-        sleepers = Mutex([])
+        sleepers = Lock([])
         semaphores = (0..<slots).map { _ in DispatchSemaphore(value: 0) }
     }
 

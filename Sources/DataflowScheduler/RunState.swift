@@ -10,7 +10,7 @@ import Synchronization
 final class RunState: Sendable {
     let graph: CompiledTaskGraph
     /// The same arrays as `graph`'s, held directly so the hot path loads one pointer less.
-    let bodies: [@Sendable () throws -> Void]
+    let bodies: [TaskBody]
     let successorStart: [Int32]
     let successors: [Int32]
     let roots: [Int32]
@@ -21,7 +21,7 @@ final class RunState: Sendable {
     /// Set by the first failure or by the token: tasks not yet started are skipped.
     let cancelled = Atomic<Bool>(false)
     let cancelledFromOutside = Atomic<Bool>(false)
-    let firstError = Mutex<(any Error)?>(nil)
+    let firstError = Lock<(any Error)?>(nil)
     let observer: (any TaskObserver)?
     let token: CancellationToken?
     /// The slot of the thread waiting for this run (woken when `remaining` hits zero).

@@ -15,16 +15,26 @@ import Synchronization
 /// try Executor(workers: 2).run(graph)
 /// ```
 public struct TaskGraph: Sendable {
-    @usableFromInline var storage: Storage
+    // Plain arrays: each is copy-on-write by itself, and mutating a struct's stored
+    // array needs no runtime exclusivity check (a class's `var` would, on every append).
+    var names: [String] = []
+    var priorities: [Int] = []
+    var costs: [Double] = []
+    var kinds: [Int] = []
+    var bodies: [TaskBody] = []
+    var edgeFrom: [Int] = []
+    var edgeTo: [Int] = []
+    /// The compiled form of this version, shared by copies until one of them mutates.
+    private var cache = CompiledCache()
 
     /// Makes an empty graph.
-    public init() { storage = Storage() }
+    public init() {}
 
     /// The number of tasks.
-    public var count: Int { storage.names.count }
+    public var count: Int { names.count }
 
     /// The number of dependency edges added (duplicates included).
-    public var dependencyCount: Int { storage.edgeFrom.count }
+    public var dependencyCount: Int { edgeFrom.count }
 
     /// Every task id, in insertion order.
     public var tasks: [TaskID] { (0..<count).map(TaskID.init(index:)) }
@@ -47,14 +57,33 @@ public struct TaskGraph: Sendable {
         _ name: String, priority: Int = 0, cost: Double = 0, kind: Int = 0,
         _ body: @escaping @Sendable () throws -> Void
     ) -> TaskID {
-        makeUnique()
-        let id = TaskID(index: storage.names.count)
-        storage.names.append(name)
-        storage.priorities.append(priority)
-        storage.costs.append(cost)
-        storage.kinds.append(kind)
-        storage.bodies.append(body)
+        detachCache()
+        let id = TaskID(index: names.count)
+        names.append(name)
+        priorities.append(priority)
+        costs.append(cost)
+        kinds.append(kind)
+        bodies.append(TaskBody(run: body))
         return id
+    }
+
+    /// Reserves room for `tasks` tasks and `dependencies` edges in total, so building a
+    /// large graph does not reallocate its arrays as it grows.
+    ///
+    /// ```swift
+    /// var graph = TaskGraph()
+    /// graph.reserveCapacity(tasks: 1_000_000, dependencies: 2_000_000)
+    /// ```
+    /// - Complexity: O(capacity) at most.
+    public mutating func reserveCapacity(tasks: Int, dependencies: Int) {
+        detachCache()
+        names.reserveCapacity(tasks)
+        priorities.reserveCapacity(tasks)
+        costs.reserveCapacity(tasks)
+        kinds.reserveCapacity(tasks)
+        bodies.reserveCapacity(tasks)
+        edgeFrom.reserveCapacity(dependencies)
+        edgeTo.reserveCapacity(dependencies)
     }
 
     /// Makes `after` run only once `before` has finished.
@@ -63,19 +92,19 @@ public struct TaskGraph: Sendable {
     /// id produces a thrown error rather than a trap. Duplicate edges are allowed.
     /// - Complexity: Amortised O(1).
     public mutating func addDependency(_ before: TaskID, _ after: TaskID) {
-        makeUnique()
-        storage.edgeFrom.append(before.index)
-        storage.edgeTo.append(after.index)
+        detachCache()
+        edgeFrom.append(before.index)
+        edgeTo.append(after.index)
     }
 
     /// The name given to `task`.
-    public func name(of task: TaskID) -> String { storage.names[checked(task)] }
+    public func name(of task: TaskID) -> String { names[checked(task)] }
     /// The priority given to `task`.
-    public func priority(of task: TaskID) -> Int { storage.priorities[checked(task)] }
+    public func priority(of task: TaskID) -> Int { priorities[checked(task)] }
     /// The kind tag given to `task`.
-    public func kind(of task: TaskID) -> Int { storage.kinds[checked(task)] }
+    public func kind(of task: TaskID) -> Int { kinds[checked(task)] }
     /// The cost hint given to `task`.
-    public func cost(of task: TaskID) -> Double { storage.costs[checked(task)] }
+    public func cost(of task: TaskID) -> Double { costs[checked(task)] }
 
     /// The tasks that depend directly on `task`, in insertion order of the edges' targets
     /// by ascending id (duplicates kept).
@@ -99,57 +128,34 @@ public struct TaskGraph: Sendable {
         return task.index
     }
 
-    private mutating func makeUnique() {
-        if !isKnownUniquelyReferenced(&storage) {
-            storage = storage.copy()
+    /// A copy that is about to diverge gets its own cache (copies share one until then,
+    /// and the cache is keyed by sizes, which two diverged copies may share).
+    @inline(__always)
+    private mutating func detachCache() {
+        if !isKnownUniquelyReferenced(&cache) {
+            cache = CompiledCache()
         }
     }
 
     /// The flat arrays for this version of the graph, built on first use and cached.
     func structure() -> CompiledTaskGraph {
-        storage.compiled()
+        cache.compiled(for: self)
     }
 }
 
 extension TaskGraph {
-    /// The copy-on-write storage: plain arrays, mutated only while uniquely referenced,
-    /// plus the cache of the compiled form.
-    @usableFromInline
-    final class Storage: @unchecked Sendable {
-        // @unchecked: the arrays are mutated only through `TaskGraph`'s mutating methods,
-        // after `isKnownUniquelyReferenced` proved no other value (hence no other thread)
-        // can see this object; shared instances are only read. The cache has its own lock.
-        var names: [String] = []
-        var priorities: [Int] = []
-        var costs: [Double] = []
-        var kinds: [Int] = []
-        var bodies: [@Sendable () throws -> Void] = []
-        var edgeFrom: [Int] = []
-        var edgeTo: [Int] = []
-        /// Keyed by (task count, edge count): the graph only grows, so the pair names a
-        /// version exactly and mutation never needs to invalidate it.
-        private let cache = Mutex<CompiledTaskGraph?>(nil)
+    /// Holds the compiled form of one graph version.
+    final class CompiledCache: Sendable {
+        /// Keyed by (task count, edge count): a graph only grows, and a copy that
+        /// diverges gets a fresh cache, so the pair names a version exactly.
+        private let slot = Lock<CompiledTaskGraph?>(nil)
 
-        init() {}
-
-        func copy() -> Storage {
-            let s = Storage()
-            s.names = names
-            s.priorities = priorities
-            s.costs = costs
-            s.kinds = kinds
-            s.bodies = bodies
-            s.edgeFrom = edgeFrom
-            s.edgeTo = edgeTo
-            return s
-        }
-
-        func compiled() -> CompiledTaskGraph {
-            cache.withLock { cached in
-                if let c = cached, c.count == names.count, c.edgeCount == edgeFrom.count {
+        func compiled(for graph: TaskGraph) -> CompiledTaskGraph {
+            slot.withLock { cached in
+                if let c = cached, c.count == graph.count, c.edgeCount == graph.edgeFrom.count {
                     return c
                 }
-                let c = CompiledTaskGraph(self)
+                let c = CompiledTaskGraph(graph)
                 cached = c
                 return c
             }

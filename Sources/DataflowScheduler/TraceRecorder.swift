@@ -19,7 +19,7 @@ public final class TraceRecorder: TaskObserver {
         var runStarts: [UInt64] = []
         var runEnds: [UInt64] = []
     }
-    let state = Mutex(State())
+    let state = Lock(State())
 
     /// Makes an empty recorder.
     public init() {}

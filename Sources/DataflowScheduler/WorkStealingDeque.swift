@@ -28,6 +28,9 @@ struct WorkItem {
 ///   only when the owner has reused the slot, which requires `top` to have moved past
 ///   it, so the thief's CAS on `top` then fails and the torn value is discarded.
 final class WorkStealingDeque: Sendable {
+    // Padding at both ends as well as between `top` and `bottom`: deques are allocated
+    // one after another and must not share cache lines with each other either.
+    private let leadingPadding: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
     private let top = Atomic<Int>(0)
     // Keeps `top` (written by thieves) and `bottom` (written by the owner) on separate
     // cache lines; Swift lays out a class's stored properties in declaration order.
@@ -35,6 +38,7 @@ final class WorkStealingDeque: Sendable {
     private let bottom = Atomic<Int>(0)
     private let slots: _UnsafeAtomicBuffer
     private let mask: Int
+    private let trailingPadding: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
 
     /// Makes an empty deque holding up to `capacity` items (a power of two).
     init(capacity: Int = 4096) {

@@ -32,7 +32,7 @@ import DataflowScheduler
     @Test func emptyGraphAndOneTask() throws {
         let executor = Executor(workers: 2)
         try executor.run(TaskGraph())
-        let ran = Mutex(0)
+        let ran = Locked(0)
         var one = TaskGraph()
         one.addTask("only") { ran.withLock { $0 += 1 } }
         try bounded { [one] in try executor.run(one) }
@@ -59,7 +59,7 @@ import DataflowScheduler
     func firstErrorIsRethrownLaterTasksSkippedExecutorStillWorks(workers: Int) throws {
         let executor = Executor(workers: workers)
         let failing = Atomic<Bool>(true)
-        let ran = Mutex<Set<Int>>([])
+        let ran = Locked<Set<Int>>([])
         var graph = TaskGraph()
         var previous: TaskID? = nil
         for i in 0..<50 {
@@ -93,7 +93,7 @@ import DataflowScheduler
     func cancellationFromInsideATaskSkipsTheRest(workers: Int) throws {
         let executor = Executor(workers: workers)
         let token = CancellationToken()
-        let ran = Mutex(0)
+        let ran = Locked(0)
         var graph = TaskGraph()
         var previous: TaskID? = nil
         for i in 0..<100 {
@@ -118,7 +118,7 @@ import DataflowScheduler
         let executor = Executor(workers: 2)
         let token = CancellationToken()
         let started = DispatchSemaphore(value: 0)
-        let ran = Mutex(0)
+        let ran = Locked(0)
         var graph = TaskGraph()
         var previous: TaskID? = nil
         for i in 0..<2000 {
@@ -142,7 +142,7 @@ import DataflowScheduler
     @Test(arguments: [1, 2, 4])
     func nestedRunsOnTheSameExecutor(workers: Int) throws {
         let executor = Executor(workers: workers)
-        let innerRuns = Mutex(0)
+        let innerRuns = Locked(0)
         var outer = TaskGraph()
         let start = outer.addTask("start") {}
         for i in 0..<8 {
@@ -164,7 +164,7 @@ import DataflowScheduler
 
     @Test func runsFromSeveralOutsideThreadsAtOnce() throws {
         let executor = Executor(workers: 3)
-        let failures = Mutex(0)
+        let failures = Locked(0)
         try bounded {
             DispatchQueue.concurrentPerform(iterations: 6) { k in
                 for seed in 0..<10 {
@@ -176,6 +176,27 @@ import DataflowScheduler
             }
         }
         #expect(failures.withLock { $0 } == 0)
+    }
+
+    /// Workers fall asleep between runs (pauses longer than their spin) and must be
+    /// woken by the next run's pushes and completions: no lost wake-up may hang a run.
+    @Test(arguments: [2, 4, 8])
+    func sleepAndWakeBetweenRuns(workers: Int) throws {
+        let executor = Executor(workers: workers)
+        let count = Locked(0)
+        var g = TaskGraph()
+        let root = g.addTask("root") { count.withLock { $0 += 1 } }
+        for i in 0..<6 {
+            let t = g.addTask("leaf\(i)") { count.withLock { $0 += 1 } }
+            g.addDependency(root, t)
+        }
+        try bounded { [g] in
+            for run in 0..<400 {
+                if run % 8 == 0 { Thread.sleep(forTimeInterval: 0.0002) }
+                try executor.run(g)
+            }
+        }
+        #expect(count.withLock { $0 } == 400 * 7)
     }
 
     @Test func manyExecutorsComeAndGo() throws {
@@ -193,7 +214,7 @@ import DataflowScheduler
         // A 1000 × 1000 wavefront: each task after its left and top neighbours. Each task
         // checks its predecessors' marks, so an early start is caught.
         let side = 1000
-        let marks = Mutex([UInt8](repeating: 0, count: side * side))
+        let marks = Locked([UInt8](repeating: 0, count: side * side))
         let early = Atomic<Int>(0)
         var graph = TaskGraph()
         for i in 0..<side {
