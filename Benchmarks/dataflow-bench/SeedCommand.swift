@@ -19,6 +19,7 @@ enum SeedCommand: BenchCommand {
         .option("batch", "batch size", default: "256"),
         .option("sizes", "layer sizes, input first", default: "16384,5000,3000,512,40"),
         .option("dtype", "float or double", default: "float"),
+        .option("chain", "depth of the deep-chain gradient timing (0 to skip)", default: "100000"),
         .flag("json", "one JSON object per measurement on standard output"),
     ])
 
@@ -32,6 +33,12 @@ enum SeedCommand: BenchCommand {
 
         progress("timing the gradient build: \(reps) joint and \(reps) separate, each on a fresh graph")
         let report = try SeedNetwork.buildTimes(repetitions: reps, sizes: sizes, dtype: dtype)
+        let chainDepth = try options.int("chain", range: 0...10_000_000)!
+        var chain: (buildSeconds: Double, gradSeconds: Double, forwardNodes: Int, totalNodes: Int)?
+        if chainDepth > 0 {
+            progress("differentiating a \(chainDepth)-deep tanh chain")
+            chain = try DeepChain.timing(depth: chainDepth)
+        }
 
         let setup = try SeedSetup(sizes: sizes, batch: batch, dtype: dtype)
         let separate = try setup.net.parameters.map { try grad(of: setup.net.loss, wrt: $0) }
@@ -65,6 +72,10 @@ enum SeedCommand: BenchCommand {
                             "separate_mean_s": report.separateMean, "separate_std_s": report.separateStd,
                             "nodes_joint": report.stats.joint, "nodes_separate_raw": report.stats.separateRaw,
                             "nodes_separate_merged": report.stats.separateMerged]))
+            if let chain {
+                print(jsonLine(["bench": "seed-chain", "depth": chainDepth, "build_s": chain.buildSeconds, "grad_s": chain.gradSeconds,
+                                "forward_nodes": chain.forwardNodes, "total_nodes": chain.totalNodes]))
+            }
             for (name, p, c, t) in [("joint", jointP.taskCount, jointCompile, jointT), ("separate-merged", mergedP.taskCount, mergedCompile, mergedT),
                                     ("separate-unmerged", unmergedTasks, unmergedCompile, unmergedT)] {
                 print(jsonLine(["bench": "seed-step", "program": name, "batch": batch, "threads": threads, "tasks": p,
@@ -78,6 +89,7 @@ enum SeedCommand: BenchCommand {
               joint     grad(loss, [w1…b4])       \(fmt(report.jointMean * 1e6, 1)) ± \(fmt(report.jointStd * 1e6, 1)) µs
               separate  8 × grad(loss, p)         \(fmt(report.separateMean * 1e6, 1)) ± \(fmt(report.separateStd * 1e6, 1)) µs  (\(fmt(report.separateMean / report.jointMean, 2))× joint)
             Gradient graph nodes: joint \(report.stats.joint); separate before merging \(report.stats.separateRaw); separate after merging \(report.stats.separateMerged)
+            \(chain.map { "Deep chain: \(chainDepth) tanh nodes built in \(fmt($0.buildSeconds, 3)) s, differentiated in \(fmt($0.gradSeconds, 3)) s (\($0.totalNodes) nodes in all), no recursion" } ?? "")
 
             Compiled programs (batch \(batch), \(threads) thread(s)):          tasks   compile ms   step median s (min–max)
               joint                                          \(pad(jointP.taskCount, 6))   \(pad(fmt(jointCompile * 1e3, 1), 10))   \(fmt(jointT.median, 4)) (\(fmt(jointT.min, 4))–\(fmt(jointT.max, 4)))

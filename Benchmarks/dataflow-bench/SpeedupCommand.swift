@@ -40,6 +40,7 @@ enum SpeedupCommand: BenchCommand {
 
         struct Row { var threads: Int; var median: Double; var min: Double; var max: Double; var tasks: Int; var flops: Double }
         var rows: [Row] = []
+        var memory: (peak: Int, outputs: Int) = (0, 0)
         for t in threads {
             let t0 = now()
             let f = try compile(inputs: [setup.net.x, setup.net.y], outputs: setup.outputs, options: CompileOptions(workers: t))
@@ -47,6 +48,7 @@ enum SpeedupCommand: BenchCommand {
             let compileTime = now() - t0
             progress("\(t) thread(s): compiled in \(fmt(compileTime * 1e3, 1)) ms, \(program.taskCount) tasks")
             let timing = try SeedSetup.time("\(t) thread(s)", reps: reps, warmup: warmup) { _ = try f(setup.feeds) }
+            memory = (program.peakIntermediateBytes, program.outputBytes)
             rows.append(Row(threads: t, median: timing.median, min: timing.min, max: timing.max, tasks: program.taskCount, flops: program.flops))
         }
         let base = rows.first(where: { $0.threads == 1 })?.median ?? rows[0].median * Double(rows[0].threads)
@@ -75,6 +77,7 @@ enum SpeedupCommand: BenchCommand {
                                 "efficiency": base / r.median / Double(r.threads), "gflops": r.flops / r.median / 1e9,
                                 "peak_fraction": r.flops / r.median / (peak * Double(min(r.threads, cores))), "tasks": r.tasks]))
             }
+            print(jsonLine(["bench": "speedup-memory", "peak_intermediate_bytes": memory.peak, "output_bytes": memory.outputs]))
             print(jsonLine(["bench": "speedup-trace", "threads": traceThreads, "tasks": simProgram.taskCount, "work_s": summary.work,
                             "span_s": summary.span, "parallelism": summary.parallelism, "makespan_s": summary.makespan]))
             for (p, s) in predicted {
@@ -92,7 +95,9 @@ enum SpeedupCommand: BenchCommand {
                 let cells: [CVarArg] = [r.threads, r.median, r.min, r.max, s, efficiency, gflops, ofPeak, r.tasks]
                 print(String(format: "%7d  %8.4f   %7.4f–%-7.4f    %6.2f×  %9.0f%%  %7.1f  %6.0f%%  %5d", arguments: cells))
             }
-            print("\ntraced step (\(simProgram.taskCount) tasks, \(traceThreads) thread(s)): work \(fmt(summary.work)) s, span \(fmt(summary.span)) s, parallelism \(fmt(summary.parallelism, 1)), makespan \(fmt(summary.makespan)) s")
+            let activations = batch * sizes.dropFirst().reduce(0, +) * (dtype == .float32 ? 4 : 8)
+            print("\nmemory: intermediate buffers \(fmt(Double(memory.peak) / 1048576, 2)) MiB at peak (the activations kept for the backward pass alone are \(fmt(Double(activations) / 1048576, 2)) MiB); outputs (loss and gradients) \(fmt(Double(memory.outputs) / 1048576, 1)) MiB")
+            print("traced step (\(simProgram.taskCount) tasks, \(traceThreads) thread(s)): work \(fmt(summary.work)) s, span \(fmt(summary.span)) s, parallelism \(fmt(summary.parallelism, 1)), makespan \(fmt(summary.makespan)) s")
             print("simulated speedup (list scheduling by priority, traced durations): " + predicted.map { "\($0.0) cores \(fmt($0.1, 2))×" }.joined(separator: ", "))
         }
         if let path = options.string("trace") {
