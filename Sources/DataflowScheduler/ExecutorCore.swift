@@ -61,6 +61,7 @@ final class ExecutorCore: Sendable {
             let queue = DispatchQueue(label: "Dataflow.Executor\(id).worker\(slot)")
             queue.async { [self] in
                 let ctx = contexts[slot]
+                ctx.setOwner(WorkerContext.currentThread)
                 WorkerContext.$current.withValue(ctx) {
                     help(ctx) { isStopping }
                 }
