@@ -229,6 +229,29 @@ import DataflowScheduler
         #expect(count.withLock { $0 } == 400 * 7)
     }
 
+    /// A fan-out wider than a worker's deque (4096) goes through the overflow list.
+    @Test(arguments: [1, 3])
+    func wideFanOutAndFanIn(workers: Int) throws {
+        let executor = Executor(workers: workers)
+        let width = 10_000
+        let log = RunLog(count: width + 2)
+        var g = TaskGraph()
+        let root = g.addTask("root", log.body(0, preds: []))
+        var middle: [TaskID] = []
+        for i in 1...width {
+            let t = g.addTask("m\(i)", log.body(i, preds: [0]))
+            g.addDependency(root, t)
+            middle.append(t)
+        }
+        let sink = g.addTask("sink", log.body(width + 1, preds: Array(1...width)))
+        for t in middle { g.addDependency(t, sink) }
+        try bounded { [g] in try executor.run(g) }
+        #expect(log.violations(g) == [])
+        log.reset()
+        try bounded { [g] in try executor.run(g) }
+        #expect(log.violations(g) == [])
+    }
+
     @Test func manyExecutorsComeAndGo() throws {
         for workers in 1...6 {
             let executor = Executor(workers: workers)
