@@ -65,7 +65,7 @@ public final class Executor: Sendable {
             }
             return
         }
-        if let ctx = WorkerContext.current, ctx.coreID == core.id {
+        if let ctx = WorkerContext.current, ctx.coreID == core.id, ctx.isOwnedByCurrentThread {
             // Nested: this thread is already one of ours; it helps until done.
             try core.run(compiled, observer: observer, token: cancellation, ctx: ctx)
             return
@@ -73,6 +73,8 @@ public final class Executor: Sendable {
         core.callerSlot.wait()
         defer { core.callerSlot.signal() }
         let ctx = core.contexts[0]
+        ctx.setOwner(WorkerContext.currentThread)
+        defer { ctx.setOwner(nil) }
         try WorkerContext.$current.withValue(ctx) {
             try core.run(compiled, observer: observer, token: cancellation, ctx: ctx)
         }

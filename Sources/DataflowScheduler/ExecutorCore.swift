@@ -61,6 +61,7 @@ final class ExecutorCore: Sendable {
             let queue = DispatchQueue(label: "Dataflow.Executor\(id).worker\(slot)")
             queue.async { [self] in
                 let ctx = contexts[slot]
+                ctx.setOwner(WorkerContext.currentThread)
                 WorkerContext.$current.withValue(ctx) {
                     help(ctx) { isStopping }
                 }
@@ -82,8 +83,12 @@ final class ExecutorCore: Sendable {
         if let observer { observer.runStarted(taskCount: graph.count, at: DispatchTime.now().uptimeNanoseconds) }
         // The caller starts on the roots itself: no push, no wake-up for a small graph
         // whose first root runs a chain inline.
-        execute(run.item(rootsFrom: 0, to: run.roots.count), ctx)
-        help(ctx) { run.remaining.load(ordering: .sequentiallyConsistent) == 0 }
+        // Workers reach `run` through unretained pointers while it has tasks left, so it
+        // must outlive the wait explicitly, not only until its last use in this scope.
+        withExtendedLifetime(run) {
+            execute(run.item(rootsFrom: 0, to: run.roots.count), ctx)
+            help(ctx) { run.remaining.load(ordering: .sequentiallyConsistent) == 0 }
+        }
         if let observer { observer.runFinished(at: DispatchTime.now().uptimeNanoseconds) }
         run.recycle()
         if let error = run.firstError.withLock({ $0 }) { throw error }

@@ -1,5 +1,11 @@
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The per-slot state of a worker: its deque index, stealing state and the batch of
 /// finished tasks not yet subtracted from their run's `remaining`.
 ///
@@ -25,6 +31,10 @@ final class WorkerContext: Sendable {
     /// The run whose finished tasks are being counted (unretained bits, see `RunState`).
     private let batchRunBits = Atomic<Int>(0)
     private let batchCountValue = Atomic<Int>(0)
+    /// The thread that owns the slot now (0: none). Checked on top of the task-local,
+    /// because an unstructured `Task` started inside a task body inherits task-locals
+    /// and would otherwise act as this worker from another thread.
+    private let owner = Atomic<UInt>(0)
     private let trailingPadding: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
 
     init(slot: Int, coreID: Int, deque: WorkStealingDeque) {
@@ -48,6 +58,25 @@ final class WorkerContext: Sendable {
     var batchCount: Int {
         @inline(__always) get { batchCountValue.load(ordering: .relaxed) }
         @inline(__always) set { batchCountValue.store(newValue, ordering: .relaxed) }
+    }
+
+    /// Marks the calling thread as the slot's owner, or no thread with `nil`.
+    func setOwner(_ thread: UInt?) {
+        owner.store(thread ?? 0, ordering: .relaxed)
+    }
+
+    /// Whether the calling thread owns this slot.
+    var isOwnedByCurrentThread: Bool {
+        owner.load(ordering: .relaxed) == WorkerContext.currentThread
+    }
+
+    /// An identity for the calling thread.
+    static var currentThread: UInt {
+        #if canImport(Darwin)
+        return UInt(bitPattern: pthread_self())
+        #else
+        return UInt(pthread_self())
+        #endif
     }
 
     /// A xorshift64 step: a victim choice that costs nothing and shares no state.

@@ -162,6 +162,36 @@ import DataflowScheduler
         #expect(innerRuns.withLock { $0 } == 16)
     }
 
+    /// A Swift `Task` started inside a task body inherits task-locals; its `run` must be
+    /// treated as coming from outside (it is another thread), not as a nested run.
+    @Test func runFromATaskStartedInsideATaskBody() throws {
+        let executor = Executor(workers: 2)
+        let done = DispatchSemaphore(value: 0)
+        let innerRan = Locked(0)
+        var outer = TaskGraph()
+        for i in 0..<4 {
+            outer.addTask("spawn\(i)") {
+                Task.detached {
+                    var inner = TaskGraph()
+                    let a = inner.addTask("a") { innerRan.withLock { $0 += 1 } }
+                    let b = inner.addTask("b") { innerRan.withLock { $0 += 1 } }
+                    inner.addDependency(a, b)
+                    try? executor.run(inner)
+                    done.signal()
+                }
+                Task {
+                    var inner = TaskGraph()
+                    inner.addTask("c") { innerRan.withLock { $0 += 1 } }
+                    try? executor.run(inner)
+                    done.signal()
+                }
+            }
+        }
+        try bounded { [outer] in try executor.run(outer) }
+        for _ in 0..<8 { #expect(done.wait(timeout: .now() + 20) == .success) }
+        #expect(innerRan.withLock { $0 } == 12)
+    }
+
     @Test func runsFromSeveralOutsideThreadsAtOnce() throws {
         let executor = Executor(workers: 3)
         let failures = Locked(0)
@@ -197,6 +227,29 @@ import DataflowScheduler
             }
         }
         #expect(count.withLock { $0 } == 400 * 7)
+    }
+
+    /// A fan-out wider than a worker's deque (4096) goes through the overflow list.
+    @Test(arguments: [1, 3])
+    func wideFanOutAndFanIn(workers: Int) throws {
+        let executor = Executor(workers: workers)
+        let width = 10_000
+        let log = RunLog(count: width + 2)
+        var g = TaskGraph()
+        let root = g.addTask("root", log.body(0, preds: []))
+        var middle: [TaskID] = []
+        for i in 1...width {
+            let t = g.addTask("m\(i)", log.body(i, preds: [0]))
+            g.addDependency(root, t)
+            middle.append(t)
+        }
+        let sink = g.addTask("sink", log.body(width + 1, preds: Array(1...width)))
+        for t in middle { g.addDependency(t, sink) }
+        try bounded { [g] in try executor.run(g) }
+        #expect(log.violations(g) == [])
+        log.reset()
+        try bounded { [g] in try executor.run(g) }
+        #expect(log.violations(g) == [])
     }
 
     @Test func manyExecutorsComeAndGo() throws {
