@@ -186,4 +186,35 @@ struct CompilerTests {
         #expect(p.peakIntermediateBytes <= bound, "peak \(p.peakIntermediateBytes) > \(bound)")
         #expect(p.peakIntermediateBytes > 0)
     }
+
+    @Test("the compiled seed network (7-5-4-3, Double) matches the hand-written backprop", arguments: [1, 2, 4])
+    func seedNetworkAgainstHandWrittenBackprop(workers: Int) throws {
+        let g = Graph()
+        let net = try SeedNetwork(in: g, sizes: [7, 5, 4, 3], dtype: .float64, seed: 3)
+        let feeds = ["x": randomValue([6, 7], seed: 11), "y": TensorValue.labels(count: 6, classes: 3, seed: 12)]
+        let grads = try grad(of: net.loss, wrt: net.parameters)
+        let f = try compile(inputs: [net.x, net.y], outputs: [net.loss, net.probabilities] + grads, options: CompileOptions(workers: workers))
+        let values = try f(feeds)
+        let reference = ReferenceMLP.run(
+            sizes: [7, 5, 4, 3], x: feeds["x"]!.asDoubles(), labels: feeds["y"]!.int32s!.map(Int.init),
+            weights: try net.weights.map { try g.value(of: $0).asDoubles() },
+            biases: try net.biases.map { try g.value(of: $0).asDoubles() })
+        #expect(abs(values[0].scalarValue! - reference.loss) < 1e-12)
+        #expect(maxAbsDifference(values[1].asDoubles(), reference.probabilities) < 1e-12)
+        let expected = reference.weightGradients + reference.biasGradients
+        for (k, p) in net.parameters.enumerated() {
+            #expect(maxAbsDifference(values[2 + k].asDoubles(), expected[k]) < 1e-12, "\(p.label)")
+        }
+    }
+
+    @Test("compiled gradients against central finite differences of the compiled loss")
+    func compiledGradientCheck() throws {
+        let g = Graph()
+        let net = try SeedNetwork(in: g, sizes: [6, 5, 3], dtype: .float64, seed: 5)
+        let feeds = ["x": randomValue([4, 6], seed: 1), "y": TensorValue.labels(count: 4, classes: 3, seed: 2)]
+        let result = try gradientCheck(of: net.loss, wrt: net.parameters, feeds: feeds) { outputs, feeds in
+            try compile(inputs: [net.x, net.y], outputs: outputs, options: CompileOptions(workers: 2))(feeds)
+        }
+        #expect(result.passed, "\(result)")
+    }
 }
