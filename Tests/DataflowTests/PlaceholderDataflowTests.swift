@@ -1,3 +1,0 @@
-import Testing
-@testable import Dataflow
-@Test func DataflowModuleLinks() { #expect(Bool(true) == true) }
