@@ -18,6 +18,8 @@ protocol _GEMMKernel {
     static var nc: Int { get }
     static func microKernel(k: Int, a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>, c: UnsafeMutablePointer<Scalar>,
                             ldc: Int, alpha: Scalar, beta: Scalar, readC: Bool, sink: UnsafeMutablePointer<Scalar>)
+    /// dst[i·ldd + j] = src[j·ld + i] for i, j in 0..<Vector.lanes (GEMM+Transpose.swift).
+    static func transposeBlock(_ src: UnsafePointer<Scalar>, ld: Int, _ dst: UnsafeMutablePointer<Scalar>, ldd: Int)
 }
 
 /// Float: 12×32 micro-tiles (24 zmm accumulators). Block sizes after Low et al.:
@@ -208,6 +210,7 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
 
     /// Packs op(A)[i0..<i0+mCount, k0..<k0+kCount] into MR-row panels: panel q holds,
     /// for each p, the MR values of rows i0+q·MR… (zero past the last row).
+    @inline(never)
     static func packA(_ p: _GEMMProblem<T>, i0: Int, mCount: Int, k0: Int, kCount: Int, into dst: UnsafeMutablePointer<T>) {
         let mr = Kernel.mr
         var ir = 0
@@ -257,38 +260,81 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
         }
     }
 
+    /// `packB` for op(B) = B: row q of the block is one contiguous run of `nCount`
+    /// values, read in order (the hardware prefetcher streams it from memory) and
+    /// dealt out NR values at a time to the panels. Reading panel by panel instead
+    /// touches kCount rows (pages) for every 128 bytes and is latency-bound.
+    @inline(never)
+    static func packRowsOfB(_ b: _UnsafeMatrix<T>, k0: Int, kCount: Int, j0: Int, nCount: Int, into dst: UnsafeMutablePointer<T>) {
+        let nr = Kernel.nr, w = V.lanes
+        let fullPanels = nCount / nr, tail = nCount - fullPanels * nr
+        let panelStride = nr * kCount
+        for q in 0..<kCount {
+            let src = b.at(k0 + q, j0)
+            var d = dst + q * nr, s = src
+            for _ in 0..<fullPanels {
+                var j = 0
+                while j < nr { V.load(s + j).store(d + j); j += w }
+                s += nr; d += panelStride
+            }
+            if tail > 0 {
+                d.update(from: s, count: tail)
+                (d + tail).update(repeating: 0, count: nr - tail)
+            }
+        }
+    }
+
     /// Packs op(B)[k0..<k0+kCount, j0..<j0+nCount] into NR-column panels: panel q
     /// holds, for each p, the NR values of columns j0+q·NR… (zero past the last column).
     static func packB(_ p: _GEMMProblem<T>, k0: Int, kCount: Int, j0: Int, nCount: Int, into dst: UnsafeMutablePointer<T>) {
-        let nr = Kernel.nr
+        if p.transposeB {
+            packColumnsOfB(p.b, k0: k0, kCount: kCount, j0: j0, nCount: nCount, into: dst)
+        } else {
+            packRowsOfB(p.b, k0: k0, kCount: kCount, j0: j0, nCount: nCount, into: dst)
+        }
+    }
+
+    /// `packB` for op(B) = Bᵀ: op(B)[p, j] = B[j, p], so each column of op(B) is a
+    /// contiguous row of B. Full panels go through lanes×lanes blocks transposed in
+    /// registers (vector loads along rows of B, vector stores into the panel); the
+    /// ragged K tail and a partial last panel are copied element by element.
+    @inline(never)
+    static func packColumnsOfB(_ b: _UnsafeMatrix<T>, k0: Int, kCount: Int, j0: Int, nCount: Int, into dst: UnsafeMutablePointer<T>) {
+        let nr = Kernel.nr, w = V.lanes, ld = b.rowStride
+        let kBlocked = kCount / w * w
         var jr = 0
         while jr < nCount {
             let colsHere = min(nr, nCount - jr)
             let panel = dst + jr * kCount
-            if !p.transposeB {
-                // op(B)[p, j] = B[p, j]: NR contiguous values per p.
-                for q in 0..<kCount {
-                    let src = p.b.at(k0 + q, j0 + jr), d = panel + q * nr
-                    if colsHere == nr {
-                        var j = 0
-                        while j < nr { V.load(src + j).store(d + j); j += V.lanes }
-                    } else {
-                        d.update(from: src, count: colsHere)
-                        (d + colsHere).update(repeating: 0, count: nr - colsHere)
+            var j = 0
+            if colsHere == nr {
+                let src = UnsafePointer(b.at(j0 + jr, k0))
+                var q = 0
+                while q < kBlocked {
+                    var jb = 0
+                    while jb < nr {
+                        Kernel.transposeBlock(src + (jb * ld + q), ld: ld, panel + (q * nr + jb), ldd: nr)
+                        jb += w
                     }
+                    q += w
                 }
-            } else {
-                // op(B)[p, j] = B[j, p]: each column of op(B) is a contiguous row of B.
-                for j in 0..<nr {
-                    if j < colsHere {
-                        let src = p.b.at(j0 + jr + j, k0)
-                        for q in 0..<kCount { panel[q * nr + j] = src[q] }
-                    } else {
-                        for q in 0..<kCount { panel[q * nr + j] = 0 }
-                    }
+                for jj in 0..<nr {
+                    let row = src + jj * ld
+                    for q in kBlocked..<kCount { panel[q * nr + jj] = row[q] }
                 }
+                j = nr
+            }
+            while j < nr {
+                if j < colsHere {
+                    let row = b.at(j0 + jr + j, k0)
+                    for q in 0..<kCount { panel[q * nr + j] = row[q] }
+                } else {
+                    for q in 0..<kCount { panel[q * nr + j] = 0 }
+                }
+                j += 1
             }
             jr += nr
         }
     }
 }
+

@@ -141,6 +141,29 @@ let gemmShapes: [(Int, Int, Int)] = [
         expectClose(c3, r3, scale.map { $0 * 2 }, k: k, extra: slack, "\(T.self) gradient \(act)")
     }
 
+    /// Packing only moves values, so a transposed operand gives bitwise the result of
+    /// its materialised transpose (this pins the in-register transposes of packing).
+    @Test(arguments: [(1, 31, 15), (13, 32, 16), (40, 64, 47), (25, 97, 300), (4, 160, 33), (300, 48, 16)])
+    func transposeFlagsMatchMaterialisedTransposes(m: Int, n: Int, k: Int) throws {
+        try materialised(Float.self, m, n, k)
+        try materialised(Double.self, m, n, k)
+    }
+
+    func materialised<T: KernelScalar>(_: T.Type, _ m: Int, _ n: Int, _ k: Int) throws {
+        for (ta, tb) in [(true, false), (false, true), (true, true)] {
+            let (a, b, c) = operands(T.self, m: m, n: n, k: k, ta: ta, tb: tb, pad: 3, seed: 31)
+            let opA = MatrixView(TensorBuffer<T>(count: m * k), rows: m, cols: k)
+            let opB = MatrixView(TensorBuffer<T>(count: k * n), rows: k, cols: n)
+            for i in 0..<m { for p in 0..<k { opA[i, p] = ta ? a[p, i] : a[i, p] } }
+            for p in 0..<k { for j in 0..<n { opB[p, j] = tb ? b[j, p] : b[p, j] } }
+            let flagged = c.copied(), plain = c.copied()
+            try GEMM.multiply(a, transposeA: ta, b, transposeB: tb, into: flagged, alpha: 0.7, beta: 0.3)
+            try GEMM.multiply(opA, transposeA: false, opB, transposeB: false, into: plain, alpha: 0.7, beta: 0.3)
+            #expect(flagged.elements.map { Double($0).bitPattern } == plain.elements.map { Double($0).bitPattern },
+                    "\(T.self) \(m)×\(n)×\(k) trans \(ta),\(tb)")
+        }
+    }
+
     @Test(arguments: [(1, 1), (12, 32), (13, 33), (5, 7), (24, 1000), (1000, 32), (36, 64)])
     func tiledIsBitwiseUntiled(tileRows: Int, tileCols: Int) throws {
         try tiled(Float.self, tileRows, tileCols)
