@@ -16,34 +16,44 @@ protocol _GEMMKernel {
     static var mc: Int { get }
     /// Columns of C per packed B block (a multiple of nr).
     static var nc: Int { get }
+    /// Up to this many rows of C, one A block holds all of them and B is packed
+    /// one micro-panel at a time, just ahead of its use (see `streamingMacroKernel`).
+    static var mcStreaming: Int { get }
     static func microKernel(k: Int, a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>, c: UnsafeMutablePointer<Scalar>,
                             ldc: Int, alpha: Scalar, beta: Scalar, readC: Bool, sink: UnsafeMutablePointer<Scalar>)
     /// dst[i·ldd + j] = src[j·ld + i] for i, j in 0..<Vector.lanes (GEMM+Transpose.swift).
     static func transposeBlock(_ src: UnsafePointer<Scalar>, ld: Int, _ dst: UnsafeMutablePointer<Scalar>, ldd: Int)
 }
 
-/// Float: 12×32 micro-tiles (24 zmm accumulators). Block sizes after Low et al.:
-/// the KC×NR B micro-panel (kc·128 B) takes most of the 48 KiB L1d, the MC×KC A
-/// block a fraction of the 2 MiB L2, the KC×NC B block sits in L3.
+/// Float: 12×32 micro-tiles (24 zmm accumulators). Block sizes: Low et al. would put
+/// the KC×NR B micro-panel in the 48 KiB L1d (KC ≈ 256), but measured on this
+/// machine (Sapphire-Rapids-class, 2 MiB L2) KC = 1024 is 15–20% faster on 2048²
+/// and the skinny seed shapes: the C tile is loaded and stored 4× less often, and
+/// the B micro-panel (128 KiB) and A micro-panel stream from L2 fast enough.
+/// The MC×KC A block (~1 MiB) sits in L2, the KC×NC B block in L3. KC is a cap:
+/// see `kcBlock`.
 enum _FloatGEMMKernel: _GEMMKernel {
     typealias Scalar = Float
     typealias Vector = SIMD16<Float>
     static var mr: Int { 12 }
     static var nr: Int { 32 }
-    static var kc: Int { 256 }
+    static var kc: Int { 1024 }
     static var mc: Int { 240 }
     static var nc: Int { 4096 }
+    static var mcStreaming: Int { 480 }
 }
 
-/// Double: 12×16 micro-tiles (24 zmm accumulators), same reasoning with 8-byte elements.
+/// Double: 12×16 micro-tiles (24 zmm accumulators), same reasoning with 8-byte
+/// elements (KC = 512 measured best: 256 loses ~10% on 2048², 1024 on skinny shapes).
 enum _DoubleGEMMKernel: _GEMMKernel {
     typealias Scalar = Double
     typealias Vector = SIMD8<Double>
     static var mr: Int { 12 }
     static var nr: Int { 16 }
-    static var kc: Int { 256 }
+    static var kc: Int { 512 }
     static var mc: Int { 120 }
     static var nc: Int { 4096 }
+    static var mcStreaming: Int { 384 }
 }
 
 enum _EpilogueKind {
@@ -84,12 +94,15 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
     static func run(_ p: _GEMMProblem<T>, rows: Range<Int>, cols: Range<Int>) {
         let mr = Kernel.mr, nr = Kernel.nr
         let kTotal = p.k
-        let kcMax = Kernel.kc
+        let kcMax = kcBlock(kTotal, cap: Kernel.kc)
         let ncMax = min(Kernel.nc, GEMMTiling.roundUp(cols.count, nr))
-        let mcMax = min(Kernel.mc, GEMMTiling.roundUp(rows.count, mr))
+        // Skinny M (a batch of rows): one A block covers every row, and B skips the
+        // KC×NC buffer (see streamingMacroKernel).
+        let streaming = rows.count <= Kernel.mcStreaming
+        let mcMax = streaming ? GEMMTiling.roundUp(rows.count, mr) : min(Kernel.mc, GEMMTiling.roundUp(rows.count, mr))
         let kcAlloc = max(1, min(kcMax, kTotal))
         let buffers = _PackingArena.current().buffers(
-            T.self, aCount: mcMax * kcAlloc, bCount: kcAlloc * ncMax, scratchCount: 2 * mr * nr + nr + 16)
+            T.self, aCount: mcMax * kcAlloc, bCount: kcAlloc * (streaming ? 2 * nr : ncMax), scratchCount: 2 * mr * nr + nr + 16)
         let packedA = buffers.a, packedB = buffers.b, scratch = buffers.scratch
 
         var jc = cols.lowerBound
@@ -100,18 +113,94 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
                 // The K partition starts at 0 for every tile: blocks [0, KC), [KC, 2KC), …
                 let kcur = min(kcMax, kTotal - pc)
                 let first = pc == 0, last = pc + kcur >= kTotal
-                packB(p, k0: pc, kCount: kcur, j0: jc, nCount: ncur, into: packedB)
-                var ic = rows.lowerBound
-                while ic < rows.upperBound {
-                    let mcur = min(mcMax, rows.upperBound - ic)
-                    packA(p, i0: ic, mCount: mcur, k0: pc, kCount: kcur, into: packedA)
-                    macroKernel(p, packedA, packedB, i0: ic, mCount: mcur, j0: jc, nCount: ncur, kCount: kcur,
-                                first: first, last: last, scratch: scratch)
-                    ic += mcur
+                if streaming {
+                    packA(p, i0: rows.lowerBound, mCount: rows.count, k0: pc, kCount: kcur, into: packedA)
+                    streamingMacroKernel(p, packedA, packedB, i0: rows.lowerBound, mCount: rows.count, j0: jc, nCount: ncur,
+                                         k0: pc, kCount: kcur, first: first, last: last, scratch: scratch)
+                } else {
+                    packB(p, k0: pc, kCount: kcur, j0: jc, nCount: ncur, into: packedB)
+                    var ic = rows.lowerBound
+                    while ic < rows.upperBound {
+                        let mcur = min(mcMax, rows.upperBound - ic)
+                        packA(p, i0: ic, mCount: mcur, k0: pc, kCount: kcur, into: packedA)
+                        macroKernel(p, packedA, packedB, i0: ic, mCount: mcur, j0: jc, nCount: ncur, kCount: kcur,
+                                    first: first, last: last, scratch: scratch)
+                        ic += mcur
+                    }
                 }
                 pc += kcur
             } while pc < kTotal
             jc += ncur
+        }
+    }
+
+    /// The depth of the K blocks for a sum of length k: k split into the fewest blocks
+    /// of at most `cap`, balanced (so no block is a thin remainder) and rounded up to
+    /// 16. A function of k alone: every tile of one problem uses the same partition.
+    static func kcBlock(_ k: Int, cap: Int) -> Int {
+        let blocks = max(1, (k + cap - 1) / cap)
+        return min(cap, GEMMTiling.roundUp((k + blocks - 1) / blocks, 16))
+    }
+
+    /// The macro-kernel for an A block that holds every row: B micro-panel jr+1 is
+    /// packed in slices between the micro-kernels of panel jr, into the other half
+    /// of a two-panel buffer that stays in L1. The packing's loads from memory
+    /// then overlap the FMAs around them instead of running as a separate pass,
+    /// and packed B never round-trips through L2/L3. (BLIS packs all of a KC×NC
+    /// block first; for M ≈ 256 each B element feeds only M/MR micro-kernels, so
+    /// that pass is a large share of the time.)
+    @inline(__always)
+    static func streamingMacroKernel(_ p: _GEMMProblem<T>, _ packedA: UnsafeMutablePointer<T>, _ packedB: UnsafeMutablePointer<T>,
+                                     i0: Int, mCount: Int, j0: Int, nCount: Int, k0: Int, kCount: Int, first: Bool, last: Bool,
+                                     scratch: UnsafeMutablePointer<T>) {
+        let mr = Kernel.mr, nr = Kernel.nr, w = V.lanes
+        let readC = !first || p.beta != 0
+        let beta: T = first ? p.beta : 1
+        let tiles = (mCount + mr - 1) / mr
+        var current = packedB, next = packedB + kCount * nr
+        packBPanel(p, k0: k0, kCount: kCount, j: j0, colCount: min(nr, nCount), q: 0..<kCount, into: current)
+        var jr = 0
+        while jr < nCount {
+            let nrCur = min(nr, nCount - jr)
+            let nextCols = min(nr, nCount - jr - nr)
+            var previousCut = 0
+            for t in 0..<tiles {
+                let ir = t * mr
+                computeTile(p, UnsafePointer(packedA + ir * kCount), UnsafePointer(current), kCount: kCount,
+                            row: i0 + ir, col: j0 + jr, rowCount: min(mr, mCount - ir), colCount: nrCur,
+                            beta: beta, readC: readC, last: last, scratch: scratch)
+                if nextCols > 0 {
+                    // Slice t of the next panel: rows [cut(t), cut(t+1)) of K, cuts on vector multiples.
+                    let cut = t + 1 == tiles ? kCount : (t + 1) * kCount / tiles / w * w
+                    if cut > previousCut {
+                        packBPanel(p, k0: k0, kCount: kCount, j: j0 + jr + nr, colCount: nextCols, q: previousCut..<cut, into: next)
+                        previousCut = cut
+                    }
+                }
+            }
+            swap(&current, &next)
+            jr += nr
+        }
+    }
+
+    /// One MR×NR micro-tile of C (a partial one through `edgeTile`), with the epilogue
+    /// after the last K block.
+    @inline(__always)
+    static func computeTile(_ p: _GEMMProblem<T>, _ aPanel: UnsafePointer<T>, _ bPanel: UnsafePointer<T>, kCount: Int,
+                            row: Int, col: Int, rowCount: Int, colCount: Int, beta: T, readC: Bool, last: Bool,
+                            scratch: UnsafeMutablePointer<T>) {
+        let mr = Kernel.mr, nr = Kernel.nr
+        if rowCount == mr && colCount == nr {
+            let cTile = p.c.at(row, col), ldc = p.c.rowStride
+            Kernel.microKernel(k: kCount, a: aPanel, b: bPanel, c: cTile, ldc: ldc, alpha: p.alpha, beta: beta, readC: readC,
+                               sink: scratch + (2 * mr * nr + nr))
+            if last && p.epilogue != .none {
+                applyEpilogue(p.epilogue, p.activation, cTile, ldc: ldc, bias: p.bias + col,
+                              output: p.output.base + (row * p.output.rowStride + col), ldy: p.output.rowStride)
+            }
+        } else {
+            edgeTile(p, aPanel, bPanel, kCount: kCount, row: row, col: col, rowCount: rowCount, colCount: colCount,
+                     beta: beta, readC: readC, last: last, scratch: scratch)
         }
     }
 
@@ -125,7 +214,6 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
         // later blocks: C = alpha·AB + 1·C.
         let readC = !first || p.beta != 0
         let beta: T = first ? p.beta : 1
-        let ldc = p.c.rowStride
         var jr = 0
         while jr < nCount {
             let nrCur = min(nr, nCount - jr)
@@ -134,18 +222,8 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
             while ir < mCount {
                 let mrCur = min(mr, mCount - ir)
                 let aPanel = UnsafePointer(packedA + ir * kCount)
-                let row = i0 + ir, col = j0 + jr
-                if mrCur == mr && nrCur == nr {
-                    let cTile = p.c.at(row, col)
-                    Kernel.microKernel(k: kCount, a: aPanel, b: bPanel, c: cTile, ldc: ldc, alpha: p.alpha, beta: beta, readC: readC, sink: scratch + (2 * mr * nr + nr))
-                    if last && p.epilogue != .none {
-                        applyEpilogue(p.epilogue, p.activation, cTile, ldc: ldc, bias: p.bias + col,
-                                      output: p.output.base + (row * p.output.rowStride + col), ldy: p.output.rowStride)
-                    }
-                } else {
-                    edgeTile(p, aPanel, bPanel, kCount: kCount, row: row, col: col, rowCount: mrCur, colCount: nrCur,
-                             beta: beta, readC: readC, last: last, scratch: scratch)
-                }
+                computeTile(p, aPanel, bPanel, kCount: kCount, row: i0 + ir, col: j0 + jr, rowCount: mrCur, colCount: nrCur,
+                            beta: beta, readC: readC, last: last, scratch: scratch)
                 ir += mr
             }
             jr += nr
@@ -288,53 +366,76 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
     /// holds, for each p, the NR values of columns j0+q·NR… (zero past the last column).
     static func packB(_ p: _GEMMProblem<T>, k0: Int, kCount: Int, j0: Int, nCount: Int, into dst: UnsafeMutablePointer<T>) {
         if p.transposeB {
-            packColumnsOfB(p.b, k0: k0, kCount: kCount, j0: j0, nCount: nCount, into: dst)
+            packColumnsOfB(p, k0: k0, kCount: kCount, j0: j0, nCount: nCount, into: dst)
         } else {
             packRowsOfB(p.b, k0: k0, kCount: kCount, j0: j0, nCount: nCount, into: dst)
         }
     }
 
-    /// `packB` for op(B) = Bᵀ: op(B)[p, j] = B[j, p], so each column of op(B) is a
-    /// contiguous row of B. Full panels go through lanes×lanes blocks transposed in
-    /// registers (vector loads along rows of B, vector stores into the panel); the
-    /// ragged K tail and a partial last panel are copied element by element.
+    /// `packB` for op(B) = Bᵀ, panel by panel.
     @inline(never)
-    static func packColumnsOfB(_ b: _UnsafeMatrix<T>, k0: Int, kCount: Int, j0: Int, nCount: Int, into dst: UnsafeMutablePointer<T>) {
-        let nr = Kernel.nr, w = V.lanes, ld = b.rowStride
-        let kBlocked = kCount / w * w
+    static func packColumnsOfB(_ p: _GEMMProblem<T>, k0: Int, kCount: Int, j0: Int, nCount: Int, into dst: UnsafeMutablePointer<T>) {
+        let nr = Kernel.nr
         var jr = 0
         while jr < nCount {
-            let colsHere = min(nr, nCount - jr)
-            let panel = dst + jr * kCount
-            var j = 0
-            if colsHere == nr {
-                let src = UnsafePointer(b.at(j0 + jr, k0))
-                var q = 0
-                while q < kBlocked {
-                    var jb = 0
-                    while jb < nr {
-                        Kernel.transposeBlock(src + (jb * ld + q), ld: ld, panel + (q * nr + jb), ldd: nr)
-                        jb += w
-                    }
-                    q += w
-                }
-                for jj in 0..<nr {
-                    let row = src + jj * ld
-                    for q in kBlocked..<kCount { panel[q * nr + jj] = row[q] }
-                }
-                j = nr
-            }
-            while j < nr {
-                if j < colsHere {
-                    let row = b.at(j0 + jr + j, k0)
-                    for q in 0..<kCount { panel[q * nr + j] = row[q] }
-                } else {
-                    for q in 0..<kCount { panel[q * nr + j] = 0 }
-                }
-                j += 1
-            }
+            packBPanel(p, k0: k0, kCount: kCount, j: j0 + jr, colCount: min(nr, nCount - jr), q: 0..<kCount, into: dst + jr * kCount)
             jr += nr
         }
     }
+
+    /// Rows `q` (of 0..<kCount) of one NR-column panel of op(B)[k0..<k0+kCount, j..<j+colCount],
+    /// zero past column `colCount`. `panel` is the panel's start (row q at panel + q·NR).
+    /// For op(B) = Bᵀ, op(B)[p, j] = B[j, p]: each column of op(B) is a contiguous row
+    /// of B, so full panels go through lanes×lanes blocks transposed in registers
+    /// (vector loads along rows of B, vector stores into the panel); ragged parts are
+    /// copied element by element.
+    static func packBPanel(_ p: _GEMMProblem<T>, k0: Int, kCount: Int, j: Int, colCount: Int, q: Range<Int>,
+                           into panel: UnsafeMutablePointer<T>) {
+        let nr = Kernel.nr, w = V.lanes, b = p.b
+        if !p.transposeB {
+            for q in q {
+                let src = b.at(k0 + q, j), d = panel + q * nr
+                if colCount == nr {
+                    var jj = 0
+                    while jj < nr { V.load(src + jj).store(d + jj); jj += w }
+                } else {
+                    d.update(from: src, count: colCount)
+                    (d + colCount).update(repeating: 0, count: nr - colCount)
+                }
+            }
+            return
+        }
+        let ld = b.rowStride
+        var jj = 0
+        if colCount == nr {
+            let src = UnsafePointer(b.at(j, k0))
+            var qq = q.lowerBound
+            while qq + w <= q.upperBound {
+                var jb = 0
+                while jb < nr {
+                    Kernel.transposeBlock(src + (jb * ld + qq), ld: ld, panel + (qq * nr + jb), ldd: nr)
+                    jb += w
+                }
+                qq += w
+            }
+            if qq < q.upperBound {
+                for jj in 0..<nr {
+                    let row = src + jj * ld
+                    for q in qq..<q.upperBound { panel[q * nr + jj] = row[q] }
+                }
+            }
+            jj = nr
+        }
+        while jj < nr {
+            if jj < colCount {
+                let row = b.at(j + jj, k0)
+                for q in q { panel[q * nr + jj] = row[q] }
+            } else {
+                for q in q { panel[q * nr + jj] = 0 }
+            }
+            jj += 1
+        }
+    }
 }
+
 

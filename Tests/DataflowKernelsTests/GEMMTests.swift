@@ -68,7 +68,7 @@ func expectClose<T: KernelScalar>(_ c: MatrixView<T>, _ ref: [Double], _ scale: 
 
 let gemmShapes: [(Int, Int, Int)] = [
     (1, 1, 1), (2, 3, 1), (3, 2, 5), (11, 31, 7), (12, 32, 12), (13, 33, 3), (1, 65, 64),
-    (63, 64, 65), (65, 63, 255), (24, 96, 256), (25, 33, 257), (257, 31, 13), (40, 257, 2), (0, 5, 3), (4, 0, 3), (5, 6, 0),
+    (63, 64, 65), (65, 63, 255), (24, 96, 256), (25, 33, 257), (257, 31, 13), (40, 257, 2), (13, 33, 1030), (500, 45, 530), (0, 5, 3), (4, 0, 3), (5, 6, 0),
 ]
 
 @Suite struct GEMMTests {
@@ -171,21 +171,25 @@ let gemmShapes: [(Int, Int, Int)] = [
     }
 
     func tiled<T: KernelScalar>(_: T.Type, _ tileRows: Int, _ tileCols: Int) throws {
-        // k > KC so several K blocks accumulate; m, n not multiples of MR, NR.
-        let (m, n, k) = (53, 101, 300)
-        for (ta, tb) in [(false, false), (true, true)] {
-            let (a, b, c) = operands(T.self, m: m, n: n, k: k, ta: ta, tb: tb, seed: 21)
-            let bias = randomMatrix(T.self, rows: 1, cols: n, seed: 22)
-            for epilogue in [GEMMEpilogue<T>.none, .bias(bias, .tanh)] {
-                let whole = c.copied(), parts = c.copied()
-                try GEMM.multiply(a, transposeA: ta, b, transposeB: tb, into: whole, alpha: 0.7, beta: 0.3, epilogue: epilogue)
-                let tiling = GEMMTiling(m: m, n: n, k: k, tileRows: tileRows, tileCols: tileCols)
-                for t in (0..<tiling.tileCount).reversed() {
-                    try GEMM.multiplyTile(a, transposeA: ta, b, transposeB: tb, into: parts, alpha: 0.7, beta: 0.3,
-                                          epilogue: epilogue, tiling: tiling, tile: t)
+        // k > KC (1024 Float, 512 Double) so several K blocks accumulate; m, n not
+        // multiples of MR, NR; m = 500 runs the whole C through the MC-blocked path and
+        // tiles of ≤ 384 rows through the streaming path (Driver.mcStreaming).
+        for m in [53, 500] {
+            let (n, k) = (101, 1100)
+            for (ta, tb) in [(false, false), (true, true)] {
+                let (a, b, c) = operands(T.self, m: m, n: n, k: k, ta: ta, tb: tb, seed: 21)
+                let bias = randomMatrix(T.self, rows: 1, cols: n, seed: 22)
+                for epilogue in [GEMMEpilogue<T>.none, .bias(bias, .tanh)] {
+                    let whole = c.copied(), parts = c.copied()
+                    try GEMM.multiply(a, transposeA: ta, b, transposeB: tb, into: whole, alpha: 0.7, beta: 0.3, epilogue: epilogue)
+                    let tiling = GEMMTiling(m: m, n: n, k: k, tileRows: tileRows, tileCols: tileCols)
+                    for t in (0..<tiling.tileCount).reversed() {
+                        try GEMM.multiplyTile(a, transposeA: ta, b, transposeB: tb, into: parts, alpha: 0.7, beta: 0.3,
+                                              epilogue: epilogue, tiling: tiling, tile: t)
+                    }
+                    #expect(whole.elements.map { Double($0).bitPattern } == parts.elements.map { Double($0).bitPattern },
+                            "\(T.self) \(m) rows, tiles \(tileRows)×\(tileCols) trans \(ta),\(tb)")
                 }
-                #expect(whole.elements.map { Double($0).bitPattern } == parts.elements.map { Double($0).bitPattern },
-                        "\(T.self) tiles \(tileRows)×\(tileCols) trans \(ta),\(tb)")
             }
         }
     }
