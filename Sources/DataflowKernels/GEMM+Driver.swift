@@ -198,6 +198,20 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
                 applyEpilogue(p.epilogue, p.activation, cTile, ldc: ldc, bias: p.bias + col,
                               output: p.output.base + (row * p.output.rowStride + col), ldy: p.output.rowStride)
             }
+        } else if colCount == nr && rowCount % 4 == 0 {
+            // Bottom edge with whole groups of four rows (M = 256 leaves 4, M = 5000
+            // leaves 8): straight into C, no zero-padded rows computed and copied.
+            let ldc = p.c.rowStride
+            var r = 0
+            while r < rowCount {
+                let cRows = p.c.at(row + r, col)
+                fourRowKernel(k: kCount, a: aPanel + r, b: bPanel, c: cRows, ldc: ldc, alpha: p.alpha, beta: beta, readC: readC)
+                if last && p.epilogue != .none {
+                    applyEpilogue(p.epilogue, p.activation, cRows, ldc: ldc, bias: p.bias + col,
+                                  output: p.output.base + ((row + r) * p.output.rowStride + col), ldy: p.output.rowStride, rows: 4)
+                }
+                r += 4
+            }
         } else {
             edgeTile(p, aPanel, bPanel, kCount: kCount, row: row, col: col, rowCount: rowCount, colCount: colCount,
                      beta: beta, readC: readC, last: last, scratch: scratch)
@@ -228,6 +242,42 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
             }
             jr += nr
         }
+    }
+
+    /// Rows 0..<4 of a micro-tile (A panel rows 0..<4 of MR, a full NR = 2-vector B
+    /// panel): per element exactly the operations of `Kernel.microKernel` (one
+    /// `mulAdd` per p in ascending order from zero, then alpha·acc + beta·C), so
+    /// an edge tile rounds like an interior one.
+    @inline(__always)
+    static func fourRowKernel(k: Int, a: UnsafePointer<T>, b: UnsafePointer<T>, c: UnsafeMutablePointer<T>, ldc: Int,
+                              alpha: T, beta: T, readC: Bool) {
+        let w = V.lanes, mr = Kernel.mr, nr = Kernel.nr
+        var c00 = V(repeating: 0), c01 = V(repeating: 0), c10 = V(repeating: 0), c11 = V(repeating: 0)
+        var c20 = V(repeating: 0), c21 = V(repeating: 0), c30 = V(repeating: 0), c31 = V(repeating: 0)
+        var pa = a, pb = b
+        for _ in 0..<k {
+            let b0 = V.load(pb), b1 = V.load(pb + w)
+            let a0 = V(repeating: pa[0]), a1 = V(repeating: pa[1]), a2 = V(repeating: pa[2]), a3 = V(repeating: pa[3])
+            c00 = V.mulAdd(a0, b0, c00); c01 = V.mulAdd(a0, b1, c01)
+            c10 = V.mulAdd(a1, b0, c10); c11 = V.mulAdd(a1, b1, c11)
+            c20 = V.mulAdd(a2, b0, c20); c21 = V.mulAdd(a2, b1, c21)
+            c30 = V.mulAdd(a3, b0, c30); c31 = V.mulAdd(a3, b1, c31)
+            pa += mr; pb += nr
+        }
+        let alphaV = V(repeating: alpha), betaV = V(repeating: beta)
+        @inline(__always) func store(_ row: UnsafeMutablePointer<T>, _ x0: V, _ x1: V) {
+            if readC {
+                (alphaV * x0 + betaV * V.load(row)).store(row)
+                (alphaV * x1 + betaV * V.load(row + w)).store(row + w)
+            } else {
+                (alphaV * x0).store(row)
+                (alphaV * x1).store(row + w)
+            }
+        }
+        store(c, c00, c01)
+        store(c + ldc, c10, c11)
+        store(c + 2 * ldc, c20, c21)
+        store(c + 3 * ldc, c30, c31)
     }
 
     /// A partial micro-tile: the same micro-kernel and epilogue run on a zero-padded
@@ -265,9 +315,9 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
     /// Bias, activation or activation gradient on one MR×NR tile, vector by vector.
     @inline(__always)
     static func applyEpilogue(_ kind: _EpilogueKind, _ act: Activation, _ tile: UnsafeMutablePointer<T>, ldc: Int,
-                              bias: UnsafeMutablePointer<T>, output: UnsafeMutablePointer<T>, ldy: Int) {
+                              bias: UnsafeMutablePointer<T>, output: UnsafeMutablePointer<T>, ldy: Int, rows: Int = Kernel.mr) {
         let w = V.lanes
-        for r in 0..<Kernel.mr {
+        for r in 0..<rows {
             var j = 0
             while j < Kernel.nr {
                 let ptr = tile + (r * ldc + j)

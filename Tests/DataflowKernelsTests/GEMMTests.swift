@@ -164,6 +164,37 @@ let gemmShapes: [(Int, Int, Int)] = [
         }
     }
 
+    /// Rows in a bottom edge tile (here 4 and 8 rows past a multiple of MR = 12, the
+    /// four-row kernel) round exactly like the same rows inside a full tile.
+    @Test(arguments: [16, 20])
+    func edgeRowsMatchInteriorRows(m: Int) throws {
+        try edgeRows(Float.self, m)
+        try edgeRows(Double.self, m)
+    }
+
+    func edgeRows<T: KernelScalar>(_: T.Type, _ m: Int) throws {
+        let (n, k) = (64, 1100), edge = m - 12
+        let (a, b, c) = operands(T.self, m: m, n: n, k: k, ta: false, tb: false, seed: 41)
+        let bias = randomMatrix(T.self, rows: 1, cols: n, seed: 42)
+        // The edge rows first, then enough other rows to fill a 12-row tile.
+        let order = Array(12..<m) + Array(0..<(12 - edge))
+        let a2 = MatrixView(TensorBuffer<T>(count: 12 * k), rows: 12, cols: k)
+        let c2 = MatrixView(TensorBuffer<T>(count: 12 * n), rows: 12, cols: n)
+        for (i, src) in order.enumerated() {
+            for p in 0..<k { a2[i, p] = a[src, p] }
+            for j in 0..<n { c2[i, j] = c[src, j] }
+        }
+        for epilogue in [GEMMEpilogue<T>.none, .bias(bias, .tanh)] {
+            let c1 = c.copied(), c2 = c2.copied()
+            try GEMM.multiply(a, transposeA: false, b, transposeB: false, into: c1, alpha: 0.7, beta: 0.3, epilogue: epilogue)
+            try GEMM.multiply(a2, transposeA: false, b, transposeB: false, into: c2, alpha: 0.7, beta: 0.3, epilogue: epilogue)
+            for r in 0..<edge {
+                #expect((0..<n).map { Double(c1[12 + r, $0]).bitPattern } == (0..<n).map { Double(c2[r, $0]).bitPattern },
+                        "\(T.self) m \(m): edge row \(12 + r)")
+            }
+        }
+    }
+
     @Test(arguments: [(1, 1), (12, 32), (13, 33), (5, 7), (24, 1000), (1000, 32), (36, 64)])
     func tiledIsBitwiseUntiled(tileRows: Int, tileCols: Int) throws {
         try tiled(Float.self, tileRows, tileCols)
