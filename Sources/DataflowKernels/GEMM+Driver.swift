@@ -30,8 +30,9 @@ protocol _GEMMKernel {
 /// machine (Sapphire-Rapids-class, 2 MiB L2) KC = 1024 is 15–20% faster on 2048²
 /// and the skinny seed shapes: the C tile is loaded and stored 4× less often, and
 /// the B micro-panel (128 KiB) and A micro-panel stream from L2 fast enough.
-/// The MC×KC A block (~1 MiB) sits in L2, the KC×NC B block in L3. KC is a cap:
-/// see `kcBlock`.
+/// The MC×KC A block (~1 MiB) sits in L2, the KC×NC B block (8 MiB) in L3
+/// (NC = 2048 beats 4096 by ~6% on 4096×4096×1024, neutral elsewhere; 1024 loses
+/// 3–5%). KC is a cap: see `kcBlock`.
 enum _FloatGEMMKernel: _GEMMKernel {
     typealias Scalar = Float
     typealias Vector = SIMD16<Float>
@@ -39,7 +40,7 @@ enum _FloatGEMMKernel: _GEMMKernel {
     static var nr: Int { 32 }
     static var kc: Int { 1024 }
     static var mc: Int { 240 }
-    static var nc: Int { 4096 }
+    static var nc: Int { 2048 }
     static var mcStreaming: Int { 480 }
 }
 
@@ -52,7 +53,7 @@ enum _DoubleGEMMKernel: _GEMMKernel {
     static var nr: Int { 16 }
     static var kc: Int { 512 }
     static var mc: Int { 120 }
-    static var nc: Int { 4096 }
+    static var nc: Int { 2048 }
     static var mcStreaming: Int { 384 }
 }
 
