@@ -23,6 +23,9 @@ protocol _GEMMKernel {
                             ldc: Int, alpha: Scalar, beta: Scalar, readC: Bool, sink: UnsafeMutablePointer<Scalar>)
     /// dst[i·ldd + j] = src[j·ld + i] for i, j in 0..<Vector.lanes (GEMM+Transpose.swift).
     static func transposeBlock(_ src: UnsafePointer<Scalar>, ld: Int, _ dst: UnsafeMutablePointer<Scalar>, ldd: Int)
+    /// panel[q·MR + r] = src[r·ld + q] for r in 0..<MR, q in 0..<count: one A panel
+    /// from MR full rows (GEMM+Transpose.swift).
+    static func packRows(_ src: UnsafePointer<Scalar>, ld: Int, count: Int, into panel: UnsafeMutablePointer<Scalar>)
 }
 
 /// Float: 12×32 micro-tiles (24 zmm accumulators). Block sizes: Low et al. would put
@@ -379,14 +382,7 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
     /// Interleaves MR full rows of a row-major matrix (row `row…`, columns col..<col+count).
     @inline(__always)
     static func packRows(_ a: _UnsafeMatrix<T>, row: Int, col: Int, count: Int, into panel: UnsafeMutablePointer<T>) {
-        let mr = Kernel.mr
-        let src = a.at(row, col), ld = a.rowStride
-        // Row by row: sequential reads, stores at stride MR into an L1-resident panel
-        // (the gather order, q outer, vectorises badly into insert chains).
-        for r in 0..<mr {
-            let s = src + r * ld, d = panel + r
-            for q in 0..<count { d[q * mr] = s[q] }
-        }
+        Kernel.packRows(UnsafePointer(a.at(row, col)), ld: a.rowStride, count: count, into: panel)
     }
 
     /// `packB` for op(B) = B: row q of the block is one contiguous run of `nCount`

@@ -171,3 +171,114 @@ extension _DoubleGEMMKernel {
         UnsafeMutableRawPointer(dst + 7 * ldd).storeBytes(of: r7, as: SIMD8<Double>.self)
     }
 }
+
+// Hand-added after generation (same shuffles): packing twelve rows of a row-major A.
+
+extension _FloatGEMMKernel {
+    /// panel[q·12 + r] = src[r·ld + q] for r in 0..<12, q in 0..<count: 16 columns at a
+    /// time through the 16×16 transpose (rows 12…15 zero), each column stored as
+    /// 8 + 4 lanes; the last count % 16 columns element by element.
+    @inline(__always)
+    static func packRows(_ src: UnsafePointer<Float>, ld: Int, count: Int, into panel: UnsafeMutablePointer<Float>) {
+        let zero = SIMD16<Float>()
+        let r12 = zero, r13 = zero, r14 = zero, r15 = zero
+        var q = 0
+        while q + 16 <= count {
+            let s = src + q
+            let r0 = UnsafeRawPointer(s + 0 * ld).loadUnaligned(as: SIMD16<Float>.self)
+            let r1 = UnsafeRawPointer(s + 1 * ld).loadUnaligned(as: SIMD16<Float>.self)
+            let r2 = UnsafeRawPointer(s + 2 * ld).loadUnaligned(as: SIMD16<Float>.self)
+            let r3 = UnsafeRawPointer(s + 3 * ld).loadUnaligned(as: SIMD16<Float>.self)
+            let r4 = UnsafeRawPointer(s + 4 * ld).loadUnaligned(as: SIMD16<Float>.self)
+            let r5 = UnsafeRawPointer(s + 5 * ld).loadUnaligned(as: SIMD16<Float>.self)
+            let r6 = UnsafeRawPointer(s + 6 * ld).loadUnaligned(as: SIMD16<Float>.self)
+            let r7 = UnsafeRawPointer(s + 7 * ld).loadUnaligned(as: SIMD16<Float>.self)
+            let r8 = UnsafeRawPointer(s + 8 * ld).loadUnaligned(as: SIMD16<Float>.self)
+            let r9 = UnsafeRawPointer(s + 9 * ld).loadUnaligned(as: SIMD16<Float>.self)
+            let r10 = UnsafeRawPointer(s + 10 * ld).loadUnaligned(as: SIMD16<Float>.self)
+            let r11 = UnsafeRawPointer(s + 11 * ld).loadUnaligned(as: SIMD16<Float>.self)
+            let t0 = _unpackLo32(r0, r1), t1 = _unpackHi32(r0, r1)
+            let t2 = _unpackLo32(r2, r3), t3 = _unpackHi32(r2, r3)
+            let t4 = _unpackLo32(r4, r5), t5 = _unpackHi32(r4, r5)
+            let t6 = _unpackLo32(r6, r7), t7 = _unpackHi32(r6, r7)
+            let t8 = _unpackLo32(r8, r9), t9 = _unpackHi32(r8, r9)
+            let t10 = _unpackLo32(r10, r11), t11 = _unpackHi32(r10, r11)
+            let t12 = _unpackLo32(r12, r13), t13 = _unpackHi32(r12, r13)
+            let t14 = _unpackLo32(r14, r15), t15 = _unpackHi32(r14, r15)
+            let u0 = _unpackLo64(t0, t2), u1 = _unpackHi64(t0, t2)
+            let u2 = _unpackLo64(t1, t3), u3 = _unpackHi64(t1, t3)
+            let u4 = _unpackLo64(t4, t6), u5 = _unpackHi64(t4, t6)
+            let u6 = _unpackLo64(t5, t7), u7 = _unpackHi64(t5, t7)
+            let u8 = _unpackLo64(t8, t10), u9 = _unpackHi64(t8, t10)
+            let u10 = _unpackLo64(t9, t11), u11 = _unpackHi64(t9, t11)
+            let u12 = _unpackLo64(t12, t14), u13 = _unpackHi64(t12, t14)
+            let u14 = _unpackLo64(t13, t15), u15 = _unpackHi64(t13, t15)
+            let v0 = _lanes02(u0, u4), v4 = _lanes13(u0, u4)
+            let v1 = _lanes02(u1, u5), v5 = _lanes13(u1, u5)
+            let v2 = _lanes02(u2, u6), v6 = _lanes13(u2, u6)
+            let v3 = _lanes02(u3, u7), v7 = _lanes13(u3, u7)
+            let v8 = _lanes02(u8, u12), v12 = _lanes13(u8, u12)
+            let v9 = _lanes02(u9, u13), v13 = _lanes13(u9, u13)
+            let v10 = _lanes02(u10, u14), v14 = _lanes13(u10, u14)
+            let v11 = _lanes02(u11, u15), v15 = _lanes13(u11, u15)
+            let w0 = _lanes02(v0, v8), w8 = _lanes13(v0, v8)
+            let w1 = _lanes02(v1, v9), w9 = _lanes13(v1, v9)
+            let w2 = _lanes02(v2, v10), w10 = _lanes13(v2, v10)
+            let w3 = _lanes02(v3, v11), w11 = _lanes13(v3, v11)
+            let w4 = _lanes02(v4, v12), w12 = _lanes13(v4, v12)
+            let w5 = _lanes02(v5, v13), w13 = _lanes13(v5, v13)
+            let w6 = _lanes02(v6, v14), w14 = _lanes13(v6, v14)
+            let w7 = _lanes02(v7, v15), w15 = _lanes13(v7, v15)
+            let d = UnsafeMutableRawPointer(panel + q * 12)
+            d.storeBytes(of: w0.lowHalf, toByteOffset: 0, as: SIMD8<Float>.self)
+            d.storeBytes(of: w0.highHalf.lowHalf, toByteOffset: 32, as: SIMD4<Float>.self)
+            d.storeBytes(of: w1.lowHalf, toByteOffset: 48, as: SIMD8<Float>.self)
+            d.storeBytes(of: w1.highHalf.lowHalf, toByteOffset: 80, as: SIMD4<Float>.self)
+            d.storeBytes(of: w2.lowHalf, toByteOffset: 96, as: SIMD8<Float>.self)
+            d.storeBytes(of: w2.highHalf.lowHalf, toByteOffset: 128, as: SIMD4<Float>.self)
+            d.storeBytes(of: w3.lowHalf, toByteOffset: 144, as: SIMD8<Float>.self)
+            d.storeBytes(of: w3.highHalf.lowHalf, toByteOffset: 176, as: SIMD4<Float>.self)
+            d.storeBytes(of: w4.lowHalf, toByteOffset: 192, as: SIMD8<Float>.self)
+            d.storeBytes(of: w4.highHalf.lowHalf, toByteOffset: 224, as: SIMD4<Float>.self)
+            d.storeBytes(of: w5.lowHalf, toByteOffset: 240, as: SIMD8<Float>.self)
+            d.storeBytes(of: w5.highHalf.lowHalf, toByteOffset: 272, as: SIMD4<Float>.self)
+            d.storeBytes(of: w6.lowHalf, toByteOffset: 288, as: SIMD8<Float>.self)
+            d.storeBytes(of: w6.highHalf.lowHalf, toByteOffset: 320, as: SIMD4<Float>.self)
+            d.storeBytes(of: w7.lowHalf, toByteOffset: 336, as: SIMD8<Float>.self)
+            d.storeBytes(of: w7.highHalf.lowHalf, toByteOffset: 368, as: SIMD4<Float>.self)
+            d.storeBytes(of: w8.lowHalf, toByteOffset: 384, as: SIMD8<Float>.self)
+            d.storeBytes(of: w8.highHalf.lowHalf, toByteOffset: 416, as: SIMD4<Float>.self)
+            d.storeBytes(of: w9.lowHalf, toByteOffset: 432, as: SIMD8<Float>.self)
+            d.storeBytes(of: w9.highHalf.lowHalf, toByteOffset: 464, as: SIMD4<Float>.self)
+            d.storeBytes(of: w10.lowHalf, toByteOffset: 480, as: SIMD8<Float>.self)
+            d.storeBytes(of: w10.highHalf.lowHalf, toByteOffset: 512, as: SIMD4<Float>.self)
+            d.storeBytes(of: w11.lowHalf, toByteOffset: 528, as: SIMD8<Float>.self)
+            d.storeBytes(of: w11.highHalf.lowHalf, toByteOffset: 560, as: SIMD4<Float>.self)
+            d.storeBytes(of: w12.lowHalf, toByteOffset: 576, as: SIMD8<Float>.self)
+            d.storeBytes(of: w12.highHalf.lowHalf, toByteOffset: 608, as: SIMD4<Float>.self)
+            d.storeBytes(of: w13.lowHalf, toByteOffset: 624, as: SIMD8<Float>.self)
+            d.storeBytes(of: w13.highHalf.lowHalf, toByteOffset: 656, as: SIMD4<Float>.self)
+            d.storeBytes(of: w14.lowHalf, toByteOffset: 672, as: SIMD8<Float>.self)
+            d.storeBytes(of: w14.highHalf.lowHalf, toByteOffset: 704, as: SIMD4<Float>.self)
+            d.storeBytes(of: w15.lowHalf, toByteOffset: 720, as: SIMD8<Float>.self)
+            d.storeBytes(of: w15.highHalf.lowHalf, toByteOffset: 752, as: SIMD4<Float>.self)
+            q += 16
+        }
+        for r in 0..<12 {
+            let s = src + r * ld
+            for q in q..<count { panel[q * 12 + r] = s[q] }
+        }
+    }
+}
+
+extension _DoubleGEMMKernel {
+    /// panel[q·12 + r] = src[r·ld + q], row by row: sequential reads, stores at stride 12
+    /// into an L1-resident panel.
+    @inline(__always)
+    static func packRows(_ src: UnsafePointer<Double>, ld: Int, count: Int, into panel: UnsafeMutablePointer<Double>) {
+        for r in 0..<12 {
+            let s = src + r * ld, d = panel + r
+            for q in 0..<count { d[q * 12] = s[q] }
+        }
+    }
+}
