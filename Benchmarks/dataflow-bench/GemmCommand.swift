@@ -11,7 +11,9 @@ enum GemmCommand: BenchCommand {
         OptionSpec.option("reps", "timed repetitions per shape (median reported; fewer for huge shapes)", default: "5"),
         OptionSpec.option("warmup", "untimed repetitions per shape", default: "1"),
         OptionSpec.option("sizes", "square, seed or all (all adds 4096²)", default: "all"),
+        OptionSpec.option("shapes", "instead of --sizes: comma-separated MxNxK[:OP] shapes, OP one of NN, TN, NT, TT (e.g. 256x5000x3000:NT)"),
         OptionSpec.flag("json", "one JSON object per line instead of a table"),
+        OptionSpec.flag("cpu-time", "time with this process's CPU time instead of wall time (one thread only): steadier on a busy machine"),
     ])
 
     struct Shape {
@@ -48,17 +50,20 @@ enum GemmCommand: BenchCommand {
         let reps = try options.int("reps", range: 1...1000) ?? 5
         let warmup = try options.int("warmup", range: 0...1000) ?? 1
         let sizes = try options.choice("sizes", among: ["square", "seed", "all"]) ?? "all"
+        let shapeList = try options.string("shapes").map(parseShapes) ?? shapes(sizes)
         let json = options.flag("json")
+        cpuTime = options.flag("cpu-time")
+        if cpuTime && threadCounts != [1] { throw CLIError("--cpu-time measures one thread only; drop --threads") }
 
         progress("measuring the single-core FMA peak")
-        let peakFloat = PeakFLOPS.measure(Float.self) / 1e9
-        let peakDouble = PeakFLOPS.measure(Double.self) / 1e9
+        let peakFloat = peak(Float.self) / 1e9
+        let peakDouble = peak(Double.self) / 1e9
         if !json {
             print(String(format: "single-core FMA peak: %.1f GFLOP/s (Float), %.1f GFLOP/s (Double)", peakFloat, peakDouble))
             print("shape            m      n      k  op     dtype  thr     ms   GFLOP/s  of peak")
         }
         for type in dtype == "both" ? ["float", "double"] : [dtype] {
-            for shape in shapes(sizes) {
+            for shape in shapeList {
                 for threads in threadCounts {
                     let (ms, gflops): (Double, Double)
                     if type == "float" {
@@ -81,6 +86,43 @@ enum GemmCommand: BenchCommand {
                 }
             }
         }
+    }
+
+    /// Parses `MxNxK[:OP]` items, e.g. `256x5000x3000:NT`.
+    static func parseShapes(_ text: String) throws -> [Shape] {
+        try text.split(separator: ",").map { item in
+            let parts = item.split(separator: ":")
+            let dims = parts[0].split(separator: "x").compactMap { Int($0) }
+            let op = parts.count > 1 ? String(parts[1]).uppercased() : "NN"
+            guard dims.count == 3, dims.allSatisfy({ $0 > 0 }), ["NN", "TN", "NT", "TT"].contains(op) else {
+                throw CLIError("--shapes: expected MxNxK[:OP] with OP in NN, TN, NT, TT, got '\(item)'")
+            }
+            return Shape(name: "custom", m: dims[0], n: dims[1], k: dims[2], transA: op.hasPrefix("T"), transB: op.hasSuffix("T"))
+        }
+    }
+
+    /// Whether `clock()` is process CPU time (`--cpu-time`) rather than wall time.
+    nonisolated(unsafe) static var cpuTime = false
+
+    static func clock() -> Double {
+        guard cpuTime else { return now() }
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
+    /// `PeakFLOPS.measure`, or under `--cpu-time` the best of three runs of the same
+    /// loop timed with CPU time.
+    static func peak<T: KernelScalar>(_ type: T.Type) -> Double {
+        guard cpuTime else { return PeakFLOPS.measure(type) }
+        let iterations = 20_000_000, lanes = MemoryLayout<T>.size == 4 ? 16 : 8
+        var best = 0.0
+        for _ in 0..<3 {
+            let t0 = clock()
+            _ = PeakFLOPS.measure(type, iterations: iterations, runs: 1)
+            best = max(best, Double(iterations) * 12 * Double(lanes) * 2 / (clock() - t0))
+        }
+        return best
     }
 
     static func round1(_ x: Double) -> Double { (x * 10).rounded() / 10 }
@@ -109,9 +151,9 @@ enum GemmCommand: BenchCommand {
         for _ in 0..<warmup { try once() }
         var times: [Double] = []
         for _ in 0..<repsHere {
-            let t0 = now()
+            let t0 = clock()
             try once()
-            times.append(now() - t0)
+            times.append(clock() - t0)
         }
         let t = median(times)
         return (t * 1000, flops / t / 1e9)

@@ -16,32 +16,48 @@ protocol _GEMMKernel {
     static var mc: Int { get }
     /// Columns of C per packed B block (a multiple of nr).
     static var nc: Int { get }
+    /// Up to this many rows of C, one A block holds all of them and B is packed
+    /// one micro-panel at a time, just ahead of its use (see `streamingMacroKernel`).
+    static var mcStreaming: Int { get }
     static func microKernel(k: Int, a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>, c: UnsafeMutablePointer<Scalar>,
                             ldc: Int, alpha: Scalar, beta: Scalar, readC: Bool, sink: UnsafeMutablePointer<Scalar>)
+    /// dst[i·ldd + j] = src[j·ld + i] for i, j in 0..<Vector.lanes (GEMM+Transpose.swift).
+    static func transposeBlock(_ src: UnsafePointer<Scalar>, ld: Int, _ dst: UnsafeMutablePointer<Scalar>, ldd: Int)
+    /// panel[q·MR + r] = src[r·ld + q] for r in 0..<MR, q in 0..<count: one A panel
+    /// from MR full rows (GEMM+Transpose.swift).
+    static func packRows(_ src: UnsafePointer<Scalar>, ld: Int, count: Int, into panel: UnsafeMutablePointer<Scalar>)
 }
 
-/// Float: 12×32 micro-tiles (24 zmm accumulators). Block sizes after Low et al.:
-/// the KC×NR B micro-panel (kc·128 B) takes most of the 48 KiB L1d, the MC×KC A
-/// block a fraction of the 2 MiB L2, the KC×NC B block sits in L3.
+/// Float: 12×32 micro-tiles (24 zmm accumulators). Block sizes: Low et al. would put
+/// the KC×NR B micro-panel in the 48 KiB L1d (KC ≈ 256), but measured on this
+/// machine (Sapphire-Rapids-class, 2 MiB L2) KC = 1024 is 15–20% faster on 2048²
+/// and the skinny seed shapes: the C tile is loaded and stored 4× less often, and
+/// the B micro-panel (128 KiB) and A micro-panel stream from L2 fast enough.
+/// The MC×KC A block (~1 MiB) sits in L2, the KC×NC B block (8 MiB) in L3
+/// (NC = 2048 beats 4096 by ~6% on 4096×4096×1024, neutral elsewhere; 1024 loses
+/// 3–5%). KC is a cap: see `kcBlock`.
 enum _FloatGEMMKernel: _GEMMKernel {
     typealias Scalar = Float
     typealias Vector = SIMD16<Float>
     static var mr: Int { 12 }
     static var nr: Int { 32 }
-    static var kc: Int { 256 }
+    static var kc: Int { 1024 }
     static var mc: Int { 240 }
-    static var nc: Int { 4096 }
+    static var nc: Int { 2048 }
+    static var mcStreaming: Int { 480 }
 }
 
-/// Double: 12×16 micro-tiles (24 zmm accumulators), same reasoning with 8-byte elements.
+/// Double: 12×16 micro-tiles (24 zmm accumulators), same reasoning with 8-byte
+/// elements (KC = 512 measured best: 256 loses ~10% on 2048², 1024 on skinny shapes).
 enum _DoubleGEMMKernel: _GEMMKernel {
     typealias Scalar = Double
     typealias Vector = SIMD8<Double>
     static var mr: Int { 12 }
     static var nr: Int { 16 }
-    static var kc: Int { 256 }
+    static var kc: Int { 512 }
     static var mc: Int { 120 }
-    static var nc: Int { 4096 }
+    static var nc: Int { 2048 }
+    static var mcStreaming: Int { 384 }
 }
 
 enum _EpilogueKind {
@@ -82,12 +98,15 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
     static func run(_ p: _GEMMProblem<T>, rows: Range<Int>, cols: Range<Int>) {
         let mr = Kernel.mr, nr = Kernel.nr
         let kTotal = p.k
-        let kcMax = Kernel.kc
+        let kcMax = kcBlock(kTotal, cap: Kernel.kc)
         let ncMax = min(Kernel.nc, GEMMTiling.roundUp(cols.count, nr))
-        let mcMax = min(Kernel.mc, GEMMTiling.roundUp(rows.count, mr))
+        // Skinny M (a batch of rows): one A block covers every row, and B skips the
+        // KC×NC buffer (see streamingMacroKernel).
+        let streaming = rows.count <= Kernel.mcStreaming
+        let mcMax = streaming ? GEMMTiling.roundUp(rows.count, mr) : min(Kernel.mc, GEMMTiling.roundUp(rows.count, mr))
         let kcAlloc = max(1, min(kcMax, kTotal))
         let buffers = _PackingArena.current().buffers(
-            T.self, aCount: mcMax * kcAlloc, bCount: kcAlloc * ncMax, scratchCount: 2 * mr * nr + nr + 16)
+            T.self, aCount: mcMax * kcAlloc, bCount: kcAlloc * (streaming ? 2 * nr : ncMax), scratchCount: 2 * mr * nr + nr + 16)
         let packedA = buffers.a, packedB = buffers.b, scratch = buffers.scratch
 
         var jc = cols.lowerBound
@@ -98,18 +117,108 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
                 // The K partition starts at 0 for every tile: blocks [0, KC), [KC, 2KC), …
                 let kcur = min(kcMax, kTotal - pc)
                 let first = pc == 0, last = pc + kcur >= kTotal
-                packB(p, k0: pc, kCount: kcur, j0: jc, nCount: ncur, into: packedB)
-                var ic = rows.lowerBound
-                while ic < rows.upperBound {
-                    let mcur = min(mcMax, rows.upperBound - ic)
-                    packA(p, i0: ic, mCount: mcur, k0: pc, kCount: kcur, into: packedA)
-                    macroKernel(p, packedA, packedB, i0: ic, mCount: mcur, j0: jc, nCount: ncur, kCount: kcur,
-                                first: first, last: last, scratch: scratch)
-                    ic += mcur
+                if streaming {
+                    packA(p, i0: rows.lowerBound, mCount: rows.count, k0: pc, kCount: kcur, into: packedA)
+                    streamingMacroKernel(p, packedA, packedB, i0: rows.lowerBound, mCount: rows.count, j0: jc, nCount: ncur,
+                                         k0: pc, kCount: kcur, first: first, last: last, scratch: scratch)
+                } else {
+                    packB(p, k0: pc, kCount: kcur, j0: jc, nCount: ncur, into: packedB)
+                    var ic = rows.lowerBound
+                    while ic < rows.upperBound {
+                        let mcur = min(mcMax, rows.upperBound - ic)
+                        packA(p, i0: ic, mCount: mcur, k0: pc, kCount: kcur, into: packedA)
+                        macroKernel(p, packedA, packedB, i0: ic, mCount: mcur, j0: jc, nCount: ncur, kCount: kcur,
+                                    first: first, last: last, scratch: scratch)
+                        ic += mcur
+                    }
                 }
                 pc += kcur
             } while pc < kTotal
             jc += ncur
+        }
+    }
+
+    /// The depth of the K blocks for a sum of length k: k split into the fewest blocks
+    /// of at most `cap`, balanced (so no block is a thin remainder) and rounded up to
+    /// 16. A function of k alone: every tile of one problem uses the same partition.
+    static func kcBlock(_ k: Int, cap: Int) -> Int {
+        let blocks = max(1, (k + cap - 1) / cap)
+        return min(cap, GEMMTiling.roundUp((k + blocks - 1) / blocks, 16))
+    }
+
+    /// The macro-kernel for an A block that holds every row: B micro-panel jr+1 is
+    /// packed in slices between the micro-kernels of panel jr, into the other half
+    /// of a two-panel buffer that stays in L1. The packing's loads from memory
+    /// then overlap the FMAs around them instead of running as a separate pass,
+    /// and packed B never round-trips through L2/L3. (BLIS packs all of a KC×NC
+    /// block first; for M ≈ 256 each B element feeds only M/MR micro-kernels, so
+    /// that pass is a large share of the time.)
+    @inline(__always)
+    static func streamingMacroKernel(_ p: _GEMMProblem<T>, _ packedA: UnsafeMutablePointer<T>, _ packedB: UnsafeMutablePointer<T>,
+                                     i0: Int, mCount: Int, j0: Int, nCount: Int, k0: Int, kCount: Int, first: Bool, last: Bool,
+                                     scratch: UnsafeMutablePointer<T>) {
+        let mr = Kernel.mr, nr = Kernel.nr, w = V.lanes
+        let readC = !first || p.beta != 0
+        let beta: T = first ? p.beta : 1
+        let tiles = (mCount + mr - 1) / mr
+        var current = packedB, next = packedB + kCount * nr
+        packBPanel(p, k0: k0, kCount: kCount, j: j0, colCount: min(nr, nCount), q: 0..<kCount, into: current)
+        var jr = 0
+        while jr < nCount {
+            let nrCur = min(nr, nCount - jr)
+            let nextCols = min(nr, nCount - jr - nr)
+            var previousCut = 0
+            for t in 0..<tiles {
+                let ir = t * mr
+                computeTile(p, UnsafePointer(packedA + ir * kCount), UnsafePointer(current), kCount: kCount,
+                            row: i0 + ir, col: j0 + jr, rowCount: min(mr, mCount - ir), colCount: nrCur,
+                            beta: beta, readC: readC, last: last, scratch: scratch)
+                if nextCols > 0 {
+                    // Slice t of the next panel: rows [cut(t), cut(t+1)) of K, cuts on vector multiples.
+                    let cut = t + 1 == tiles ? kCount : (t + 1) * kCount / tiles / w * w
+                    if cut > previousCut {
+                        packBPanel(p, k0: k0, kCount: kCount, j: j0 + jr + nr, colCount: nextCols, q: previousCut..<cut, into: next)
+                        previousCut = cut
+                    }
+                }
+            }
+            swap(&current, &next)
+            jr += nr
+        }
+    }
+
+    /// One MR×NR micro-tile of C (a partial one through `edgeTile`), with the epilogue
+    /// after the last K block.
+    @inline(__always)
+    static func computeTile(_ p: _GEMMProblem<T>, _ aPanel: UnsafePointer<T>, _ bPanel: UnsafePointer<T>, kCount: Int,
+                            row: Int, col: Int, rowCount: Int, colCount: Int, beta: T, readC: Bool, last: Bool,
+                            scratch: UnsafeMutablePointer<T>) {
+        let mr = Kernel.mr, nr = Kernel.nr
+        if rowCount == mr && colCount == nr {
+            let cTile = p.c.at(row, col), ldc = p.c.rowStride
+            Kernel.microKernel(k: kCount, a: aPanel, b: bPanel, c: cTile, ldc: ldc, alpha: p.alpha, beta: beta, readC: readC,
+                               sink: scratch + (2 * mr * nr + nr))
+            if last && p.epilogue != .none {
+                applyEpilogue(p.epilogue, p.activation, cTile, ldc: ldc, bias: p.bias + col,
+                              output: p.output.base + (row * p.output.rowStride + col), ldy: p.output.rowStride)
+            }
+        } else if colCount == nr && rowCount % 4 == 0 {
+            // Bottom edge with whole groups of four rows (M = 256 leaves 4, M = 5000
+            // leaves 8): straight into C, no zero-padded rows computed and copied.
+            let ldc = p.c.rowStride
+            var r = 0
+            while r < rowCount {
+                let cRows = p.c.at(row + r, col)
+                fourRowKernel(k: kCount, a: aPanel + r, b: bPanel, c: cRows, ldc: ldc, alpha: p.alpha, beta: beta, readC: readC)
+                if last && p.epilogue != .none {
+                    applyEpilogue(p.epilogue, p.activation, cRows, ldc: ldc, bias: p.bias + col,
+                                  output: p.output.base + ((row + r) * p.output.rowStride + col), ldy: p.output.rowStride, rows: 4)
+                }
+                r += 4
+            }
+        } else {
+            edgeTile(p, aPanel, bPanel, kCount: kCount, row: row, col: col, rowCount: rowCount, colCount: colCount,
+                     beta: beta, readC: readC, last: last, scratch: scratch)
         }
     }
 
@@ -123,7 +232,6 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
         // later blocks: C = alpha·AB + 1·C.
         let readC = !first || p.beta != 0
         let beta: T = first ? p.beta : 1
-        let ldc = p.c.rowStride
         var jr = 0
         while jr < nCount {
             let nrCur = min(nr, nCount - jr)
@@ -132,22 +240,48 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
             while ir < mCount {
                 let mrCur = min(mr, mCount - ir)
                 let aPanel = UnsafePointer(packedA + ir * kCount)
-                let row = i0 + ir, col = j0 + jr
-                if mrCur == mr && nrCur == nr {
-                    let cTile = p.c.at(row, col)
-                    Kernel.microKernel(k: kCount, a: aPanel, b: bPanel, c: cTile, ldc: ldc, alpha: p.alpha, beta: beta, readC: readC, sink: scratch + (2 * mr * nr + nr))
-                    if last && p.epilogue != .none {
-                        applyEpilogue(p.epilogue, p.activation, cTile, ldc: ldc, bias: p.bias + col,
-                                      output: p.output.base + (row * p.output.rowStride + col), ldy: p.output.rowStride)
-                    }
-                } else {
-                    edgeTile(p, aPanel, bPanel, kCount: kCount, row: row, col: col, rowCount: mrCur, colCount: nrCur,
-                             beta: beta, readC: readC, last: last, scratch: scratch)
-                }
+                computeTile(p, aPanel, bPanel, kCount: kCount, row: i0 + ir, col: j0 + jr, rowCount: mrCur, colCount: nrCur,
+                            beta: beta, readC: readC, last: last, scratch: scratch)
                 ir += mr
             }
             jr += nr
         }
+    }
+
+    /// Rows 0..<4 of a micro-tile (A panel rows 0..<4 of MR, a full NR = 2-vector B
+    /// panel): per element exactly the operations of `Kernel.microKernel` (one
+    /// `mulAdd` per p in ascending order from zero, then alpha·acc + beta·C), so
+    /// an edge tile rounds like an interior one.
+    @inline(__always)
+    static func fourRowKernel(k: Int, a: UnsafePointer<T>, b: UnsafePointer<T>, c: UnsafeMutablePointer<T>, ldc: Int,
+                              alpha: T, beta: T, readC: Bool) {
+        let w = V.lanes, mr = Kernel.mr, nr = Kernel.nr
+        var c00 = V(repeating: 0), c01 = V(repeating: 0), c10 = V(repeating: 0), c11 = V(repeating: 0)
+        var c20 = V(repeating: 0), c21 = V(repeating: 0), c30 = V(repeating: 0), c31 = V(repeating: 0)
+        var pa = a, pb = b
+        for _ in 0..<k {
+            let b0 = V.load(pb), b1 = V.load(pb + w)
+            let a0 = V(repeating: pa[0]), a1 = V(repeating: pa[1]), a2 = V(repeating: pa[2]), a3 = V(repeating: pa[3])
+            c00 = V.mulAdd(a0, b0, c00); c01 = V.mulAdd(a0, b1, c01)
+            c10 = V.mulAdd(a1, b0, c10); c11 = V.mulAdd(a1, b1, c11)
+            c20 = V.mulAdd(a2, b0, c20); c21 = V.mulAdd(a2, b1, c21)
+            c30 = V.mulAdd(a3, b0, c30); c31 = V.mulAdd(a3, b1, c31)
+            pa += mr; pb += nr
+        }
+        let alphaV = V(repeating: alpha), betaV = V(repeating: beta)
+        @inline(__always) func store(_ row: UnsafeMutablePointer<T>, _ x0: V, _ x1: V) {
+            if readC {
+                (alphaV * x0 + betaV * V.load(row)).store(row)
+                (alphaV * x1 + betaV * V.load(row + w)).store(row + w)
+            } else {
+                (alphaV * x0).store(row)
+                (alphaV * x1).store(row + w)
+            }
+        }
+        store(c, c00, c01)
+        store(c + ldc, c10, c11)
+        store(c + 2 * ldc, c20, c21)
+        store(c + 3 * ldc, c30, c31)
     }
 
     /// A partial micro-tile: the same micro-kernel and epilogue run on a zero-padded
@@ -185,9 +319,9 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
     /// Bias, activation or activation gradient on one MR×NR tile, vector by vector.
     @inline(__always)
     static func applyEpilogue(_ kind: _EpilogueKind, _ act: Activation, _ tile: UnsafeMutablePointer<T>, ldc: Int,
-                              bias: UnsafeMutablePointer<T>, output: UnsafeMutablePointer<T>, ldy: Int) {
+                              bias: UnsafeMutablePointer<T>, output: UnsafeMutablePointer<T>, ldy: Int, rows: Int = Kernel.mr) {
         let w = V.lanes
-        for r in 0..<Kernel.mr {
+        for r in 0..<rows {
             var j = 0
             while j < Kernel.nr {
                 let ptr = tile + (r * ldc + j)
@@ -208,6 +342,7 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
 
     /// Packs op(A)[i0..<i0+mCount, k0..<k0+kCount] into MR-row panels: panel q holds,
     /// for each p, the MR values of rows i0+q·MR… (zero past the last row).
+    @inline(never)
     static func packA(_ p: _GEMMProblem<T>, i0: Int, mCount: Int, k0: Int, kCount: Int, into dst: UnsafeMutablePointer<T>) {
         let mr = Kernel.mr
         var ir = 0
@@ -247,48 +382,107 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
     /// Interleaves MR full rows of a row-major matrix (row `row…`, columns col..<col+count).
     @inline(__always)
     static func packRows(_ a: _UnsafeMatrix<T>, row: Int, col: Int, count: Int, into panel: UnsafeMutablePointer<T>) {
-        let mr = Kernel.mr
-        let src = a.at(row, col), ld = a.rowStride
-        // Row by row: sequential reads, stores at stride MR into an L1-resident panel
-        // (the gather order, q outer, vectorises badly into insert chains).
-        for r in 0..<mr {
-            let s = src + r * ld, d = panel + r
-            for q in 0..<count { d[q * mr] = s[q] }
+        Kernel.packRows(UnsafePointer(a.at(row, col)), ld: a.rowStride, count: count, into: panel)
+    }
+
+    /// `packB` for op(B) = B: row q of the block is one contiguous run of `nCount`
+    /// values, read in order (the hardware prefetcher streams it from memory) and
+    /// dealt out NR values at a time to the panels. Reading panel by panel instead
+    /// touches kCount rows (pages) for every 128 bytes and is latency-bound.
+    @inline(never)
+    static func packRowsOfB(_ b: _UnsafeMatrix<T>, k0: Int, kCount: Int, j0: Int, nCount: Int, into dst: UnsafeMutablePointer<T>) {
+        let nr = Kernel.nr, w = V.lanes
+        let fullPanels = nCount / nr, tail = nCount - fullPanels * nr
+        let panelStride = nr * kCount
+        for q in 0..<kCount {
+            let src = b.at(k0 + q, j0)
+            var d = dst + q * nr, s = src
+            for _ in 0..<fullPanels {
+                var j = 0
+                while j < nr { V.load(s + j).store(d + j); j += w }
+                s += nr; d += panelStride
+            }
+            if tail > 0 {
+                d.update(from: s, count: tail)
+                (d + tail).update(repeating: 0, count: nr - tail)
+            }
         }
     }
 
     /// Packs op(B)[k0..<k0+kCount, j0..<j0+nCount] into NR-column panels: panel q
     /// holds, for each p, the NR values of columns j0+q·NR… (zero past the last column).
     static func packB(_ p: _GEMMProblem<T>, k0: Int, kCount: Int, j0: Int, nCount: Int, into dst: UnsafeMutablePointer<T>) {
+        if p.transposeB {
+            packColumnsOfB(p, k0: k0, kCount: kCount, j0: j0, nCount: nCount, into: dst)
+        } else {
+            packRowsOfB(p.b, k0: k0, kCount: kCount, j0: j0, nCount: nCount, into: dst)
+        }
+    }
+
+    /// `packB` for op(B) = Bᵀ, panel by panel.
+    @inline(never)
+    static func packColumnsOfB(_ p: _GEMMProblem<T>, k0: Int, kCount: Int, j0: Int, nCount: Int, into dst: UnsafeMutablePointer<T>) {
         let nr = Kernel.nr
         var jr = 0
         while jr < nCount {
-            let colsHere = min(nr, nCount - jr)
-            let panel = dst + jr * kCount
-            if !p.transposeB {
-                // op(B)[p, j] = B[p, j]: NR contiguous values per p.
-                for q in 0..<kCount {
-                    let src = p.b.at(k0 + q, j0 + jr), d = panel + q * nr
-                    if colsHere == nr {
-                        var j = 0
-                        while j < nr { V.load(src + j).store(d + j); j += V.lanes }
-                    } else {
-                        d.update(from: src, count: colsHere)
-                        (d + colsHere).update(repeating: 0, count: nr - colsHere)
-                    }
-                }
-            } else {
-                // op(B)[p, j] = B[j, p]: each column of op(B) is a contiguous row of B.
-                for j in 0..<nr {
-                    if j < colsHere {
-                        let src = p.b.at(j0 + jr + j, k0)
-                        for q in 0..<kCount { panel[q * nr + j] = src[q] }
-                    } else {
-                        for q in 0..<kCount { panel[q * nr + j] = 0 }
-                    }
-                }
-            }
+            packBPanel(p, k0: k0, kCount: kCount, j: j0 + jr, colCount: min(nr, nCount - jr), q: 0..<kCount, into: dst + jr * kCount)
             jr += nr
         }
     }
+
+    /// Rows `q` (of 0..<kCount) of one NR-column panel of op(B)[k0..<k0+kCount, j..<j+colCount],
+    /// zero past column `colCount`. `panel` is the panel's start (row q at panel + q·NR).
+    /// For op(B) = Bᵀ, op(B)[p, j] = B[j, p]: each column of op(B) is a contiguous row
+    /// of B, so full panels go through lanes×lanes blocks transposed in registers
+    /// (vector loads along rows of B, vector stores into the panel); ragged parts are
+    /// copied element by element.
+    static func packBPanel(_ p: _GEMMProblem<T>, k0: Int, kCount: Int, j: Int, colCount: Int, q: Range<Int>,
+                           into panel: UnsafeMutablePointer<T>) {
+        let nr = Kernel.nr, w = V.lanes, b = p.b
+        if !p.transposeB {
+            for q in q {
+                let src = b.at(k0 + q, j), d = panel + q * nr
+                if colCount == nr {
+                    var jj = 0
+                    while jj < nr { V.load(src + jj).store(d + jj); jj += w }
+                } else {
+                    d.update(from: src, count: colCount)
+                    (d + colCount).update(repeating: 0, count: nr - colCount)
+                }
+            }
+            return
+        }
+        let ld = b.rowStride
+        var jj = 0
+        if colCount == nr {
+            let src = UnsafePointer(b.at(j, k0))
+            var qq = q.lowerBound
+            while qq + w <= q.upperBound {
+                var jb = 0
+                while jb < nr {
+                    Kernel.transposeBlock(src + (jb * ld + qq), ld: ld, panel + (qq * nr + jb), ldd: nr)
+                    jb += w
+                }
+                qq += w
+            }
+            if qq < q.upperBound {
+                for jj in 0..<nr {
+                    let row = src + jj * ld
+                    for q in qq..<q.upperBound { panel[q * nr + jj] = row[q] }
+                }
+            }
+            jj = nr
+        }
+        while jj < nr {
+            if jj < colCount {
+                let row = b.at(j + jj, k0)
+                for q in q { panel[q * nr + jj] = row[q] }
+            } else {
+                for q in q { panel[q * nr + jj] = 0 }
+            }
+            jj += 1
+        }
+    }
 }
+
+

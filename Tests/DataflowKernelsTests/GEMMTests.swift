@@ -68,7 +68,7 @@ func expectClose<T: KernelScalar>(_ c: MatrixView<T>, _ ref: [Double], _ scale: 
 
 let gemmShapes: [(Int, Int, Int)] = [
     (1, 1, 1), (2, 3, 1), (3, 2, 5), (11, 31, 7), (12, 32, 12), (13, 33, 3), (1, 65, 64),
-    (63, 64, 65), (65, 63, 255), (24, 96, 256), (25, 33, 257), (257, 31, 13), (40, 257, 2), (0, 5, 3), (4, 0, 3), (5, 6, 0),
+    (63, 64, 65), (65, 63, 255), (24, 96, 256), (25, 33, 257), (257, 31, 13), (40, 257, 2), (13, 33, 1030), (500, 45, 530), (0, 5, 3), (4, 0, 3), (5, 6, 0),
 ]
 
 @Suite struct GEMMTests {
@@ -141,6 +141,60 @@ let gemmShapes: [(Int, Int, Int)] = [
         expectClose(c3, r3, scale.map { $0 * 2 }, k: k, extra: slack, "\(T.self) gradient \(act)")
     }
 
+    /// Packing only moves values, so a transposed operand gives bitwise the result of
+    /// its materialised transpose (this pins the in-register transposes of packing).
+    @Test(arguments: [(1, 31, 15), (13, 32, 16), (40, 64, 47), (25, 97, 300), (4, 160, 33), (300, 48, 16)])
+    func transposeFlagsMatchMaterialisedTransposes(m: Int, n: Int, k: Int) throws {
+        try materialised(Float.self, m, n, k)
+        try materialised(Double.self, m, n, k)
+    }
+
+    func materialised<T: KernelScalar>(_: T.Type, _ m: Int, _ n: Int, _ k: Int) throws {
+        for (ta, tb) in [(true, false), (false, true), (true, true)] {
+            let (a, b, c) = operands(T.self, m: m, n: n, k: k, ta: ta, tb: tb, pad: 3, seed: 31)
+            let opA = MatrixView(TensorBuffer<T>(count: m * k), rows: m, cols: k)
+            let opB = MatrixView(TensorBuffer<T>(count: k * n), rows: k, cols: n)
+            for i in 0..<m { for p in 0..<k { opA[i, p] = ta ? a[p, i] : a[i, p] } }
+            for p in 0..<k { for j in 0..<n { opB[p, j] = tb ? b[j, p] : b[p, j] } }
+            let flagged = c.copied(), plain = c.copied()
+            try GEMM.multiply(a, transposeA: ta, b, transposeB: tb, into: flagged, alpha: 0.7, beta: 0.3)
+            try GEMM.multiply(opA, transposeA: false, opB, transposeB: false, into: plain, alpha: 0.7, beta: 0.3)
+            #expect(flagged.elements.map { Double($0).bitPattern } == plain.elements.map { Double($0).bitPattern },
+                    "\(T.self) \(m)×\(n)×\(k) trans \(ta),\(tb)")
+        }
+    }
+
+    /// Rows in a bottom edge tile (here 4 and 8 rows past a multiple of MR = 12, the
+    /// four-row kernel) round exactly like the same rows inside a full tile.
+    @Test(arguments: [16, 20])
+    func edgeRowsMatchInteriorRows(m: Int) throws {
+        try edgeRows(Float.self, m)
+        try edgeRows(Double.self, m)
+    }
+
+    func edgeRows<T: KernelScalar>(_: T.Type, _ m: Int) throws {
+        let (n, k) = (64, 1100), edge = m - 12
+        let (a, b, c) = operands(T.self, m: m, n: n, k: k, ta: false, tb: false, seed: 41)
+        let bias = randomMatrix(T.self, rows: 1, cols: n, seed: 42)
+        // The edge rows first, then enough other rows to fill a 12-row tile.
+        let order = Array(12..<m) + Array(0..<(12 - edge))
+        let a2 = MatrixView(TensorBuffer<T>(count: 12 * k), rows: 12, cols: k)
+        let c2 = MatrixView(TensorBuffer<T>(count: 12 * n), rows: 12, cols: n)
+        for (i, src) in order.enumerated() {
+            for p in 0..<k { a2[i, p] = a[src, p] }
+            for j in 0..<n { c2[i, j] = c[src, j] }
+        }
+        for epilogue in [GEMMEpilogue<T>.none, .bias(bias, .tanh)] {
+            let c1 = c.copied(), c2 = c2.copied()
+            try GEMM.multiply(a, transposeA: false, b, transposeB: false, into: c1, alpha: 0.7, beta: 0.3, epilogue: epilogue)
+            try GEMM.multiply(a2, transposeA: false, b, transposeB: false, into: c2, alpha: 0.7, beta: 0.3, epilogue: epilogue)
+            for r in 0..<edge {
+                #expect((0..<n).map { Double(c1[12 + r, $0]).bitPattern } == (0..<n).map { Double(c2[r, $0]).bitPattern },
+                        "\(T.self) m \(m): edge row \(12 + r)")
+            }
+        }
+    }
+
     @Test(arguments: [(1, 1), (12, 32), (13, 33), (5, 7), (24, 1000), (1000, 32), (36, 64)])
     func tiledIsBitwiseUntiled(tileRows: Int, tileCols: Int) throws {
         try tiled(Float.self, tileRows, tileCols)
@@ -148,21 +202,25 @@ let gemmShapes: [(Int, Int, Int)] = [
     }
 
     func tiled<T: KernelScalar>(_: T.Type, _ tileRows: Int, _ tileCols: Int) throws {
-        // k > KC so several K blocks accumulate; m, n not multiples of MR, NR.
-        let (m, n, k) = (53, 101, 300)
-        for (ta, tb) in [(false, false), (true, true)] {
-            let (a, b, c) = operands(T.self, m: m, n: n, k: k, ta: ta, tb: tb, seed: 21)
-            let bias = randomMatrix(T.self, rows: 1, cols: n, seed: 22)
-            for epilogue in [GEMMEpilogue<T>.none, .bias(bias, .tanh)] {
-                let whole = c.copied(), parts = c.copied()
-                try GEMM.multiply(a, transposeA: ta, b, transposeB: tb, into: whole, alpha: 0.7, beta: 0.3, epilogue: epilogue)
-                let tiling = GEMMTiling(m: m, n: n, k: k, tileRows: tileRows, tileCols: tileCols)
-                for t in (0..<tiling.tileCount).reversed() {
-                    try GEMM.multiplyTile(a, transposeA: ta, b, transposeB: tb, into: parts, alpha: 0.7, beta: 0.3,
-                                          epilogue: epilogue, tiling: tiling, tile: t)
+        // k > KC (1024 Float, 512 Double) so several K blocks accumulate; m, n not
+        // multiples of MR, NR; m = 500 runs the whole C through the MC-blocked path and
+        // tiles of ≤ 384 rows through the streaming path (Driver.mcStreaming).
+        for m in [53, 500] {
+            let (n, k) = (101, 1100)
+            for (ta, tb) in [(false, false), (true, true)] {
+                let (a, b, c) = operands(T.self, m: m, n: n, k: k, ta: ta, tb: tb, seed: 21)
+                let bias = randomMatrix(T.self, rows: 1, cols: n, seed: 22)
+                for epilogue in [GEMMEpilogue<T>.none, .bias(bias, .tanh)] {
+                    let whole = c.copied(), parts = c.copied()
+                    try GEMM.multiply(a, transposeA: ta, b, transposeB: tb, into: whole, alpha: 0.7, beta: 0.3, epilogue: epilogue)
+                    let tiling = GEMMTiling(m: m, n: n, k: k, tileRows: tileRows, tileCols: tileCols)
+                    for t in (0..<tiling.tileCount).reversed() {
+                        try GEMM.multiplyTile(a, transposeA: ta, b, transposeB: tb, into: parts, alpha: 0.7, beta: 0.3,
+                                              epilogue: epilogue, tiling: tiling, tile: t)
+                    }
+                    #expect(whole.elements.map { Double($0).bitPattern } == parts.elements.map { Double($0).bitPattern },
+                            "\(T.self) \(m) rows, tiles \(tileRows)×\(tileCols) trans \(ta),\(tb)")
                 }
-                #expect(whole.elements.map { Double($0).bitPattern } == parts.elements.map { Double($0).bitPattern },
-                        "\(T.self) tiles \(tileRows)×\(tileCols) trans \(ta),\(tb)")
             }
         }
     }
