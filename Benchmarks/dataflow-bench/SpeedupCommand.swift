@@ -14,6 +14,7 @@ enum SpeedupCommand: BenchCommand {
         .option("dtype", "float or double", default: "float"),
         .option("reps", "timed repetitions per thread count", default: "5"),
         .option("warmup", "untimed runs before timing", default: "2"),
+        .option("tiles", "tile tasks per large matmul (default: 1 with one thread, else 4 × threads)"),
         .option("simulate", "core counts to simulate", default: "4,8,16,32,64"),
         .option("sim-tiles", "tile tasks per large matmul in the program traced for simulation", default: "64"),
         .option("trace", "write a Chrome trace (JSON) of one step to this file"),
@@ -43,7 +44,8 @@ enum SpeedupCommand: BenchCommand {
         var memory: (peak: Int, outputs: Int) = (0, 0)
         for t in threads {
             let t0 = now()
-            let f = try compile(inputs: [setup.net.x, setup.net.y], outputs: setup.outputs, options: CompileOptions(workers: t))
+            let f = try compile(inputs: [setup.net.x, setup.net.y], outputs: setup.outputs,
+                                options: CompileOptions(workers: t, tilesPerMatmul: try options.int("tiles")))
             let program = try f.program(for: setup.feeds)
             let compileTime = now() - t0
             progress("\(t) thread(s): compiled in \(fmt(compileTime * 1e3, 1)) ms, \(program.taskCount) tasks")
