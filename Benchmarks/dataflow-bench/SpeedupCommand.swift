@@ -25,7 +25,11 @@ enum SpeedupCommand: BenchCommand {
 
     static func run(_ options: Options) throws {
         let (sizes, batch, dtype) = try SeedSetup.parse(options)
-        let threads = try options.intList("threads", range: 1...1024)!
+        var threads = try options.intList("threads", range: 1...1024)!
+        if !threads.contains(1) {
+            progress("speedup is relative to one thread: measuring 1 thread too")
+            threads.insert(1, at: 0)
+        }
         let reps = try options.int("reps")!
         let warmup = try options.int("warmup", range: 0...1000)!
         let simulate = try options.intList("simulate", range: 1...4096)!
@@ -53,7 +57,7 @@ enum SpeedupCommand: BenchCommand {
             memory = (program.peakIntermediateBytes, program.outputBytes)
             rows.append(Row(threads: t, median: timing.median, min: timing.min, max: timing.max, tasks: program.taskCount, flops: program.flops))
         }
-        let base = rows.first(where: { $0.threads == 1 })?.median ?? rows[0].median * Double(rows[0].threads)
+        let base = rows.first(where: { $0.threads == 1 })!.median
 
         // One traced step of a finely tiled program on the largest thread count, for
         // work, span, parallelism and the simulated speedups.
