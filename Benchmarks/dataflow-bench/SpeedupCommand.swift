@@ -104,6 +104,7 @@ enum SpeedupCommand: BenchCommand {
             let activations = batch * sizes.dropFirst().reduce(0, +) * (dtype == .float32 ? 4 : 8)
             print("\nmemory: intermediate buffers \(fmt(Double(memory.peak) / 1048576, 2)) MiB at peak (the activations kept for the backward pass alone are \(fmt(Double(activations) / 1048576, 2)) MiB); outputs (loss and gradients) \(fmt(Double(memory.outputs) / 1048576, 1)) MiB")
             print("traced step (\(simProgram.taskCount) tasks, \(traceThreads) thread(s)): work \(fmt(summary.work)) s, span \(fmt(summary.span)) s, parallelism \(fmt(summary.parallelism, 1)), makespan \(fmt(summary.makespan)) s")
+            print("  (its work is \(fmt(summary.work / base, 2))× the one-thread step: \(simTiles) tiles per matmul repack their operands and run smaller blocks; the simulation below uses these durations as measured)")
             print("simulated speedup (list scheduling by priority, traced durations): " + predicted.map { "\($0.0) cores \(fmt($0.1, 2))×" }.joined(separator: ", "))
         }
         if let path = options.string("trace") {
