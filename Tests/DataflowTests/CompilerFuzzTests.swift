@@ -19,9 +19,12 @@ struct CompilerFuzzTests {
         var outputs: [Tensor] = []
         var feeds: [String: TensorValue] = [:]
         var inputs: [Tensor] = []
+        var loss: Tensor
+        var parameters: [Tensor] = []
         let description: String
 
-        init(seed: UInt64) throws {
+        /// - Parameter smooth: leave out relu (its kink breaks finite differences).
+        init(seed: UInt64, smooth: Bool = false) throws {
             var rng = SeededGenerator(seed: seed)
             func pick(_ k: Int) -> Int { Int(rng.next() % UInt64(k)) }
             let n = 1 + pick(9), m = 1 + pick(40)
@@ -47,7 +50,7 @@ struct CompilerFuzzTests {
                 case 3: made = try? a / (exp(b) + 1.0)
                 case 4: made = try? sigmoid(a)
                 case 5: made = try? tanh(a)
-                case 6: made = try? relu(a)
+                case 6: made = try? (smooth ? Dataflow.tanh(a * 2.0) : relu(a))
                 case 7: made = try? exp(tanh(a))
                 case 8: made = try? Dataflow.log(sigmoid(a) + 0.5)
                 case 9: made = try? matmul(a, params[0])
@@ -60,8 +63,10 @@ struct CompilerFuzzTests {
             }
             description = "seed \(seed): n \(n), m \(m), ops \(log)"
             // A scalar loss touching the newest tensors, and its gradients.
-            var loss = try pool.suffix(3).map { try $0.sum() }.reduce(graph.scalar(0, .float64)) { try $0 + $1 }
+            var loss: Tensor = try pool.suffix(3).map { try $0.sum() }.reduce(graph.scalar(0, .float64)) { try $0 + $1 }
             loss = try loss + sum(matmul(x, params[2]))   // keeps every parameter connected
+            self.loss = loss
+            parameters = params
             let grads = try grad(of: loss, wrt: params, options: GradOptions(disconnected: .zeros))
             outputs = [loss] + Array(pool.suffix(2)) + grads
         }
@@ -91,6 +96,18 @@ struct CompilerFuzzTests {
                     }
                 }
             }
+        }
+    }
+
+    @Test("random expression graphs: gradients against central finite differences in Double")
+    func randomGradients() throws {
+        for s in 0..<UInt64(Self.iterations) {
+            let program = try RandomProgram(seed: 5000 + s, smooth: true)
+            // eps 1e-4 balances truncation (eps²) against rounding (|loss|·1e-16/eps): these
+            // losses sum whole tensors and reach |loss| ~ 1e3. A wrong rule is off by O(1).
+            let result = try gradientCheck(of: program.loss, wrt: program.parameters, feeds: program.feeds,
+                                           eps: 1e-4, atol: 1e-6, rtol: 1e-4, options: GradOptions(disconnected: .zeros))
+            #expect(result.passed, "\(program.description): \(result)")
         }
     }
 }
