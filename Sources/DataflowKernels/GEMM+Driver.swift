@@ -19,6 +19,8 @@ protocol _GEMMKernel {
     /// Up to this many rows of C, one A block holds all of them and B is packed
     /// one micro-panel at a time, just ahead of its use (see `streamingMacroKernel`).
     static var mcStreaming: Int { get }
+    /// K blocks up to this deep run the macro-kernel in row strips (see `macroKernel`).
+    static var shortK: Int { get }
     static func microKernel(k: Int, a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>, c: UnsafeMutablePointer<Scalar>,
                             ldc: Int, alpha: Scalar, beta: Scalar, readC: Bool, sink: UnsafeMutablePointer<Scalar>)
     /// dst[i·ldd + j] = src[j·ld + i] for i, j in 0..<Vector.lanes (GEMM+Transpose.swift).
@@ -45,6 +47,7 @@ enum _FloatGEMMKernel: _GEMMKernel {
     static var mc: Int { 240 }
     static var nc: Int { 2048 }
     static var mcStreaming: Int { 480 }
+    static var shortK: Int { 256 }
 }
 
 /// Double: 12×16 micro-tiles (24 zmm accumulators), same reasoning with 8-byte
@@ -58,6 +61,7 @@ enum _DoubleGEMMKernel: _GEMMKernel {
     static var mc: Int { 120 }
     static var nc: Int { 2048 }
     static var mcStreaming: Int { 384 }
+    static var shortK: Int { 128 }
 }
 
 enum _EpilogueKind {
@@ -232,6 +236,28 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
         // later blocks: C = alpha·AB + 1·C.
         let readC = !first || p.beta != 0
         let beta: T = first ? p.beta : 1
+        if kCount <= Kernel.shortK {
+            // Short K (a weight gradient Xᵀ·dZ over a small batch): each micro-tile
+            // does few FMAs per element of C, so storing C dominates. Sweep C a row
+            // strip at a time: each of the MR rows is then written sequentially
+            // (streamer-friendly) instead of 128 bytes per row per page. The whole
+            // packed B block sits in L2 and the A micro-panel in L1. Same arithmetic
+            // per element, only the order of the tiles changes.
+            var ir = 0
+            while ir < mCount {
+                let mrCur = min(mr, mCount - ir)
+                let aPanel = UnsafePointer(packedA + ir * kCount)
+                var jr = 0
+                while jr < nCount {
+                    computeTile(p, aPanel, UnsafePointer(packedB + jr * kCount), kCount: kCount, row: i0 + ir, col: j0 + jr,
+                                rowCount: mrCur, colCount: min(nr, nCount - jr), beta: beta, readC: readC, last: last,
+                                scratch: scratch)
+                    jr += nr
+                }
+                ir += mr
+            }
+            return
+        }
         var jr = 0
         while jr < nCount {
             let nrCur = min(nr, nCount - jr)
