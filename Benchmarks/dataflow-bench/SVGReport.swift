@@ -56,26 +56,21 @@ enum SVGReport {
             svg += "<text x=\"\(f(lx + 16))\" y=\"\(f(legendTop + 10))\">\(escape(name))</text>\n"
             lx += 22 + Double(name.count) * 6.5 + 14
         }
-        // Speedup plot: log2 cores on x, speedup on y.
+        // Speedup plot on log2–log2 axes, so that ideal scaling is the diagonal.
         let maxCores = max(measured.map(\.threads).max() ?? 1, simulated.map(\.cores).max() ?? 1, 2)
-        let maxSpeed = max(measured.map(\.speedup).max() ?? 1, simulated.map(\.speedup).max() ?? 1, 2) * 1.1
         let px0 = left, px1 = left + 420, py0 = plotTop + plotHeight, py1 = plotTop
-        func px(_ c: Double) -> Double { px0 + log2(c) / log2(Double(maxCores)) * (px1 - px0) }
-        func py(_ s: Double) -> Double { py0 - s / maxSpeed * (py0 - py1) }
-        svg += "<text x=\"\(f(px0))\" y=\"\(f(plotTop - 10))\" font-weight=\"bold\">Speedup over one thread</text>\n"
+        func px(_ c: Double) -> Double { px0 + log2(max(c, 1)) / log2(Double(maxCores)) * (px1 - px0) }
+        func py(_ s: Double) -> Double { py0 - log2(max(s, 1)) / log2(Double(maxCores)) * (py0 - py1) }
+        svg += "<text x=\"\(f(px0))\" y=\"\(f(plotTop - 10))\" font-weight=\"bold\">Speedup over one thread (log–log)</text>\n"
         svg += "<line x1=\"\(f(px0))\" y1=\"\(f(py0))\" x2=\"\(f(px1))\" y2=\"\(f(py0))\" stroke=\"black\"/><line x1=\"\(f(px0))\" y1=\"\(f(py0))\" x2=\"\(f(px0))\" y2=\"\(f(py1))\" stroke=\"black\"/>\n"
         var c = 1
         while c <= maxCores {
             svg += "<text x=\"\(f(px(Double(c))))\" y=\"\(f(py0 + 16))\" text-anchor=\"middle\">\(c)</text>\n"
+            svg += "<text x=\"\(f(px0 - 6))\" y=\"\(f(py(Double(c)) + 4))\" text-anchor=\"end\">\(c)×</text>\n"
             c *= 2
         }
         svg += "<text x=\"\(f((px0 + px1) / 2))\" y=\"\(f(py0 + 34))\" text-anchor=\"middle\">cores</text>\n"
-        for s in stride(from: 0.0, through: maxSpeed, by: max(1, (maxSpeed / 5).rounded())) {
-            svg += "<text x=\"\(f(px0 - 6))\" y=\"\(f(py(s) + 4))\" text-anchor=\"end\">\(Int(s))</text>\n"
-        }
-        // Ideal line.
-        let idealEnd = min(Double(maxCores), maxSpeed)
-        svg += "<line x1=\"\(f(px(1)))\" y1=\"\(f(py(1)))\" x2=\"\(f(px(idealEnd)))\" y2=\"\(f(py(idealEnd)))\" stroke=\"#bbb\" stroke-dasharray=\"4 4\"/>\n"
+        svg += "<line x1=\"\(f(px(1)))\" y1=\"\(f(py(1)))\" x2=\"\(f(px(Double(maxCores))))\" y2=\"\(f(py(Double(maxCores))))\" stroke=\"#bbb\" stroke-dasharray=\"4 4\"/>\n"
         if !simulated.isEmpty {
             let points = simulated.map { "\(f(px(Double($0.cores)))),\(f(py($0.speedup)))" }.joined(separator: " ")
             svg += "<polyline points=\"\(points)\" fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\"/>\n"

@@ -9,11 +9,12 @@ enum TrainCommand: BenchCommand {
     static let spec = OptionSpec([
         .option("epochs", "passes over the data", default: "20"),
         .option("samples", "training samples", default: "2048"),
-        .option("features", "input features", default: "32"),
+        .option("features", "input features", default: "16"),
+        .option("spread", "distance scale of the class centres (smaller is harder)", default: "0.35"),
         .option("hidden", "hidden units", default: "64"),
         .option("classes", "classes", default: "5"),
         .option("batch", "batch size", default: "128"),
-        .option("lr", "learning rate", default: "0.5"),
+        .option("lr", "learning rate", default: "0.1"),
         .option("threads", "worker threads", default: "\(ProcessInfo.processInfo.activeProcessorCount)"),
         .flag("json", "one JSON object per epoch on standard output"),
     ])
@@ -26,6 +27,9 @@ enum TrainCommand: BenchCommand {
         guard let lrValue = Double(options.string("lr")!), lrValue > 0 else {
             throw CLIError("option '--lr' expects a positive number, got '\(options.string("lr")!)'")
         }
+        guard let spread = Double(options.string("spread")!), spread > 0 else {
+            throw CLIError("option '--spread' expects a positive number, got '\(options.string("spread")!)'")
+        }
         let json = options.flag("json")
 
         // Synthetic data: each class is a Gaussian blob around a random centre.
@@ -34,7 +38,7 @@ enum TrainCommand: BenchCommand {
             let u = max(rng.nextUnit(), 1e-12), v = rng.nextUnit()
             return (-2 * Foundation.log(u)).squareRoot() * cos(2 * .pi * v)
         }
-        let centres = (0..<classes).map { _ in (0..<features).map { _ in 1.5 * gaussian() } }
+        let centres = (0..<classes).map { _ in (0..<features).map { _ in spread * gaussian() } }
         var xs: [Float] = [], ys: [Int32] = []
         for _ in 0..<samples {
             let c = Int(rng.next() % UInt64(classes))
