@@ -26,6 +26,7 @@ run "ThreadSanitizer: scheduler" /tmp/dataflow-tsan-scheduler.log thread .build-
 # The 100 000-op chain is left out: under TSan's debug build it takes many minutes.
 run "ThreadSanitizer: runtime" /tmp/dataflow-tsan-runtime.log thread .build-tsan \
     --filter 'CompilerTests|Reliability' --skip deepChain
+export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp"
 run "AddressSanitizer: kernels" /tmp/dataflow-asan.log address .build-asan --filter DataflowKernelsTests
 [ $status -eq 0 ] && echo "sanitizers: clean"
 exit $status
