@@ -6,14 +6,14 @@ import Foundation
 enum GemmCommand: BenchCommand {
     static let summary = "matmul GFLOP/s (square and seed-network shapes at batch 256) against the measured FMA peak"
     static let spec = OptionSpec([
-        OptionSpec.option("threads", "comma-separated thread counts; N > 1 runs the tiled GEMM over N threads", default: "1"),
-        OptionSpec.option("dtype", "float, double or both", default: "float"),
-        OptionSpec.option("reps", "timed repetitions per shape (median reported; fewer for huge shapes)", default: "5"),
-        OptionSpec.option("warmup", "untimed repetitions per shape", default: "1"),
-        OptionSpec.option("sizes", "square, seed or all (all adds 4096²)", default: "all"),
-        OptionSpec.option("shapes", "instead of --sizes: comma-separated MxNxK[:OP] shapes, OP one of NN, TN, NT, TT (e.g. 256x5000x3000:NT)"),
-        OptionSpec.flag("json", "one JSON object per line instead of a table"),
-        OptionSpec.flag("cpu-time", "time with this process's CPU time instead of wall time (one thread only): steadier on a busy machine"),
+        .option("threads", "comma-separated thread counts; N > 1 runs the tiled GEMM over N threads", default: "1"),
+        .option("dtype", "float, double or both", default: "float"),
+        .option("reps", "timed repetitions per shape (median reported; fewer for huge shapes)", default: "5"),
+        .option("warmup", "untimed repetitions per shape", default: "1"),
+        .option("sizes", "square, seed or all (all adds 4096²)", default: "all"),
+        .option("shapes", "instead of --sizes: comma-separated MxNxK[:OP] shapes, OP one of NN, TN, NT, TT (e.g. 256x5000x3000:NT)"),
+        .flag("json", "one JSON object per line instead of a table"),
+        .flag("cpu-time", "time with this process's CPU time instead of wall time (one thread only): steadier on a busy machine"),
     ])
 
     struct Shape {

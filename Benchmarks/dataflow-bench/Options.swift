@@ -32,14 +32,6 @@ struct OptionSpec {
     }
     var entries: [Entry]
 
-    static func option(_ name: String, _ help: String, default value: String? = nil) -> Entry {
-        .option(name, help, default: value)
-    }
-
-    static func flag(_ name: String, _ help: String) -> Entry {
-        .flag(name, help)
-    }
-
     init(_ entries: [Entry]) {
         self.entries = entries + [Entry(name: "help", takesValue: false, help: "print this help", defaultValue: nil)]
     }

@@ -8,14 +8,14 @@ import Synchronization
 enum SchedCommand: BenchCommand {
     static let summary = "scheduler overhead per task (empty tasks) for four DAG shapes, re-run and build+run, against a DispatchGroup baseline; 10-task latency; 5 µs wavefront scaling"
     static let spec = OptionSpec([
-        OptionSpec.option("workers", "comma-separated worker counts", default: "1,2"),
-        OptionSpec.option("size", "tasks per shape (wavefront: side = √size, tree: 2^⌊log2(size+1)⌋−1)", default: "1000000"),
-        OptionSpec.option("reps", "timed repetitions per measurement (median reported)", default: "5"),
-        OptionSpec.option("shapes", "comma-separated subset of chain,independent,wavefront,tree", default: "chain,independent,wavefront,tree"),
-        OptionSpec.option("baseline-size", "tasks per shape for the DispatchGroup baseline (it is slow)", default: "200000"),
-        OptionSpec.option("modes", "comma-separated subset of rerun,build+run", default: "rerun,build+run"),
-        OptionSpec.flag("skip-extras", "skip the 10-task latency and the 5 µs wavefront scaling"),
-        OptionSpec.flag("json", "one JSON object per measurement on standard output"),
+        .option("workers", "comma-separated worker counts", default: "1,2"),
+        .option("size", "tasks per shape (wavefront: side = √size, tree: 2^⌊log2(size+1)⌋−1)", default: "1000000"),
+        .option("reps", "timed repetitions per measurement (median reported)", default: "5"),
+        .option("shapes", "comma-separated subset of chain,independent,wavefront,tree", default: "chain,independent,wavefront,tree"),
+        .option("baseline-size", "tasks per shape for the DispatchGroup baseline (it is slow)", default: "200000"),
+        .option("modes", "comma-separated subset of rerun,build+run", default: "rerun,build+run"),
+        .flag("skip-extras", "skip the 10-task latency and the 5 µs wavefront scaling"),
+        .flag("json", "one JSON object per measurement on standard output"),
     ])
 
     /// Taskflow 4.1 on this machine, re-running a prebuilt graph, ns per task (issue 4).

@@ -56,7 +56,6 @@ public func compile(inputs: [Tensor], outputs: [Tensor], updates: [ParameterUpda
 /// The symbolic half of compilation: shape-independent passes.
 struct SymbolicProgram {
     var ir: IR
-    var passLog: [(pass: String, values: Int)] = []
 
     init(graph: Graph, inputs: [Tensor], outputs: [Tensor], updates: [ParameterUpdate], options: CompileOptions) throws {
         var outs = outputs
@@ -79,7 +78,6 @@ struct SymbolicProgram {
         let verify = options.verifyPasses || _isDebugAssertConfiguration()
         func step(_ name: String, _ body: (inout IR) throws -> Void) throws {
             try body(&ir)
-            passLog.append((name, ir.count))
             if verify { try ir.verify(after: name) }
         }
         try step("build + prune") { _ in }
@@ -132,15 +130,6 @@ extension IR {
             }
         }
         pruneDead()
-    }
-}
-
-/// A rank-0 value holding `x` in `dtype`.
-func scalarValue(_ x: Double, _ dtype: DType) -> TensorValue {
-    switch dtype {
-    case .float32: try! TensorValue(shape: [], floats: [Float(x)])
-    case .float64: try! TensorValue(shape: [], doubles: [x])
-    case .int32: try! TensorValue(shape: [], int32s: [Int32(x)])
     }
 }
 

@@ -123,7 +123,11 @@ extension IR {
             }
             switch v.kind {
             case .gemm(_, _, let epilogue):
-                let expected = epilogue == .none || { if case .activation = epilogue { return true } else { return false } }() ? 2 : 3
+                let expected: Int
+                switch epilogue {
+                case .none, .activation: expected = 2                       // A, B
+                case .bias, .activationGradient: expected = 3               // A, B, epilogue operand
+                }
                 if v.inputs.count != expected {
                     throw IRVerificationError(message: "after \(pass): \(label(i)) has \(v.inputs.count) inputs, expected \(expected)")
                 }

@@ -33,7 +33,6 @@ struct Lowering {
     private(set) var tasksOf: [[Int]]
     private(set) var refs: [ValueRef?]
     let bindings: Bindings
-    private(set) var slotCount = 0
     private(set) var arenaSlot: [DType: Int] = [:]
     private(set) var feedSlot: [String: Int] = [:]
     private(set) var parameterSlot: [ParameterID: Int] = [:]
@@ -68,7 +67,6 @@ struct Lowering {
             }
         }
         arenaSlot = arena; feedSlot = feeds; parameterSlot = params; outputSlot = outs; constantSlot = consts
-        slotCount = slots
         bindings = Bindings(slotCount: slots)
         for (dtype, size) in plan.arenaSize {
             bindings.buffers[arena[dtype]!] = Lowering.makeBuffer(dtype, count: size)

@@ -57,7 +57,7 @@ struct MemoryPlan {
             case .folded(let c):
                 constants.append(c.value); locations[i] = .constant(constants.count - 1)
             case .op(.scalar(let x)):
-                constants.append(scalarValue(x, v.dtype)); locations[i] = .constant(constants.count - 1)
+                constants.append(TensorValue(scalar: x, v.dtype)); locations[i] = .constant(constants.count - 1)
             case .op(.reshape), .op(.stopGradient):
                 locations[i] = MemoryPlan.resolve(.alias(of: v.inputs[0]), locations)
             case .op(let op) where (op == .broadcastLike || op == .sumToShapeOf) && ir.values[v.inputs[0]].concrete == v.concrete:

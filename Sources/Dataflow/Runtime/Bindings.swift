@@ -29,7 +29,9 @@ struct ValueRef: Sendable {
     var count: Int { shape.reduce(1, *) }
 
     /// Rows and columns of the rank ≤ 2 value as a matrix (rank 0: 1×1, rank 1: 1×n).
-    var matrixShape: (rows: Int, cols: Int) {
+    var matrixShape: (rows: Int, cols: Int) { ValueRef.matrixShape(of: shape) }
+
+    static func matrixShape(of shape: [Int]) -> (rows: Int, cols: Int) {
         switch shape.count {
         case 0: (1, 1)
         case 1: (1, shape[0])
@@ -46,12 +48,13 @@ struct ValueRef: Sendable {
 
     /// The view of this value broadcast (numpy rules) to `target`'s rank ≤ 2 shape:
     /// stride 0 along broadcast axes.
+    /// Called by element-wise tasks at every run, so it allocates nothing.
     func broadcastView<T: TensorElement>(_ b: Bindings, to target: [Int], _: T.Type = T.self) -> MatrixView<T> {
-        let out = target.count == 0 ? [1, 1] : (target.count == 1 ? [1, target[0]] : target)
-        let padded = [Int](repeating: 1, count: max(0, 2 - shape.count)) + shape
-        let rowStride = padded[0] == 1 && out[0] != 1 ? 0 : padded[1]
-        let colStride = padded[1] == 1 && out[1] != 1 ? 0 : 1
-        return MatrixView(b.buffer(slot, T.self), offset: offset, rows: out[0], cols: out[1], rowStride: rowStride, colStride: colStride)
+        let (outRows, outCols) = ValueRef.matrixShape(of: target)
+        let (rows, cols) = matrixShape
+        let rowStride = rows == 1 && outRows != 1 ? 0 : cols
+        let colStride = cols == 1 && outCols != 1 ? 0 : 1
+        return MatrixView(b.buffer(slot, T.self), offset: offset, rows: outRows, cols: outCols, rowStride: rowStride, colStride: colStride)
     }
 
     /// The transposed view (rank 2): rows and columns swapped through the strides.

@@ -54,9 +54,6 @@ public final class Function: @unchecked Sendable {
         expected = exp
     }
 
-    /// Number of values in the symbolic program (after pruning, merging and folding).
-    public var symbolicValueCount: Int { symbolic.ir.count }
-
     /// Runs the program.
     ///
     /// - Parameter feeds: a value for every input placeholder, by name.

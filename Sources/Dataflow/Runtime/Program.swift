@@ -28,10 +28,6 @@ public final class Program: @unchecked Sendable {
     let outputSlot: [Int]
     let outputRefs: [ValueRef]
     let outputValues: [Int]
-    /// For outputs that are leaves (parameters, feeds, constants): the value to return.
-    let leafOutputs: [Int: LeafOutput]
-
-    enum LeafOutput { case feed(String), parameter(ParameterID), constant(TensorValue) }
 
     init(symbolic: SymbolicProgram, graph: Graph, feedShapes: [String: [Int]], outputs: [Int],
          options: CompileOptions, workers: Int) throws {
@@ -68,16 +64,6 @@ public final class Program: @unchecked Sendable {
             let r = lowering.refs[lowering.root(o)]!
             return ValueRef(slot: r.slot, offset: r.offset, shape: ir.values[o].concrete)
         }
-        var leaves: [Int: LeafOutput] = [:]
-        for (k, o) in ir.outputs.enumerated() {
-            switch plan.locations[lowering.root(o)] {
-            case .feed(let name): leaves[k] = .feed(name)
-            case .parameter(let id): leaves[k] = .parameter(id)
-            case .constant(let c): leaves[k] = .constant(plan.constants[c])
-            default: break
-            }
-        }
-        leafOutputs = leaves
         listing = ir.values.indices.map { i in
             "#\(i) \(ir.label(i)) \(ir.values[i].concrete) ← \(ir.values[i].inputs.map { "#\($0)" }.joined(separator: ", ")) @ \(plan.locations[i])"
         }
@@ -103,15 +89,10 @@ public final class Program: @unchecked Sendable {
     /// The outputs of the run that just finished; drops the references to feeds so the
     /// caller's buffers are not kept alive.
     func collectOutputs() -> [TensorValue] {
-        var result: [TensorValue] = []
-        for (k, r) in outputRefs.enumerated() {
-            let shape = r.shape
-            switch leafOutputs[k] {
-            case .feed:
-                result.append(Program.value(bindings.buffers[r.slot]!, shape: shape, dtype: ir.values[outputValues[k]].dtype))
-            case .parameter, .constant, .none:
-                result.append(Program.value(bindings.buffers[r.slot]!, shape: shape, dtype: ir.values[outputValues[k]].dtype))
-            }
+        // An output that is a feed, a parameter or a constant is returned in that value's
+        // own buffer (no copy); the others in the program's output buffers.
+        let result = outputRefs.enumerated().map { k, r in
+            Program.value(bindings.buffers[r.slot]!, shape: r.shape, dtype: ir.values[outputValues[k]].dtype)
         }
         for slot in feedSlot.values { bindings.buffers[slot] = nil }
         return result
