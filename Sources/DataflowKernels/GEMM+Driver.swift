@@ -22,7 +22,7 @@ protocol _GEMMKernel {
     /// K blocks up to this deep run the macro-kernel in row strips (see `macroKernel`).
     static var shortK: Int { get }
     static func microKernel(k: Int, a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>, c: UnsafeMutablePointer<Scalar>,
-                            ldc: Int, alpha: Scalar, beta: Scalar, readC: Bool, sink: UnsafeMutablePointer<Scalar>)
+                            ldc: Int, alpha: Scalar, beta: Scalar, readC: Bool, prefetch: inout _PrefetchStream)
     /// dst[i·ldd + j] = src[j·ld + i] for i, j in 0..<Vector.lanes (GEMM+Transpose.swift).
     static func transposeBlock(_ src: UnsafePointer<Scalar>, ld: Int, _ dst: UnsafeMutablePointer<Scalar>, ldd: Int)
     /// panel[q·MR + r] = src[r·ld + q] for r in 0..<MR, q in 0..<count: one A panel
@@ -111,7 +111,7 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
         let mcMax = streaming ? GEMMTiling.roundUp(rows.count, mr) : min(Kernel.mc, GEMMTiling.roundUp(rows.count, mr))
         let kcAlloc = max(1, min(kcMax, kTotal))
         let buffers = _PackingArena.current().buffers(
-            T.self, aCount: mcMax * kcAlloc, bCount: kcAlloc * (streaming ? max(2 * nr, ncSmallM) : ncMax), scratchCount: 2 * mr * nr + nr + 16)
+            T.self, aCount: mcMax * kcAlloc, bCount: kcAlloc * (streaming ? 2 * max(nr, ncSmallM) : ncMax), scratchCount: 2 * mr * nr + nr + 16)
         let packedA = buffers.a, packedB = buffers.b, scratch = buffers.scratch
         if streaming && kTotal > Kernel.shortK {
             smallM(p, rows: rows, cols: cols, kcMax: kcMax, packedA: packedA, packedB: packedB, scratch: scratch)
@@ -136,8 +136,9 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
                     while ic < rows.upperBound {
                         let mcur = min(mcMax, rows.upperBound - ic)
                         packA(p, i0: ic, mCount: mcur, k0: pc, kCount: kcur, into: packedA)
+                        var none = _PrefetchStream()
                         macroKernel(p, packedA, packedB, i0: ic, mCount: mcur, j0: jc, nCount: ncur, kCount: kcur,
-                                    first: first, last: last, scratch: scratch)
+                                    first: first, last: last, scratch: scratch, prefetch: &none)
                         ic += mcur
                     }
                 }
@@ -149,37 +150,104 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
 
     /// Skinny M (every row in one A block) with K deeper than `shortK`: K blocks
     /// outermost, so A is packed once per K block, then B in KC×NC blocks small
-    /// enough to stay in L2 (`ncSmallM`), packed by `packB` (row-major B row by row:
-    /// sequential reads the prefetcher streams; Bᵀ as whole-KC panel runs). The
-    /// per-micro-panel packing of `streamingMacroKernel` reads KC strided rows of
-    /// 128 bytes, a page each, and is latency-bound. C (M×N, small) is revisited
-    /// once per K block; each element still sums its K blocks in ascending order
-    /// with the same operations, so the bits are those of the other paths.
+    /// enough to stay in L2 (`ncSmallM`). C (M×N, small) is revisited once per K
+    /// block; each element still sums its K blocks in ascending order with the same
+    /// operations, so the bits are those of the other paths.
+    ///
+    /// With M ≈ 256 each B element feeds only M/MR micro-kernels, and B comes from
+    /// memory: packed as a separate pass, B's reads stall on memory latency for ~15%
+    /// of the time. So B is double-buffered and the next block is packed in slices
+    /// between the micro-kernels of the current one (`overlappedMacroKernel`), its
+    /// source prefetched by the micro-kernel just before.
     static func smallM(_ p: _GEMMProblem<T>, rows: Range<Int>, cols: Range<Int>, kcMax: Int,
                        packedA: UnsafeMutablePointer<T>, packedB: UnsafeMutablePointer<T>, scratch: UnsafeMutablePointer<T>) {
         let kTotal = p.k
         let ncMax = min(ncSmallM, GEMMTiling.roundUp(cols.count, Kernel.nr))
-        var pc = 0
-        repeat {
-            let kcur = min(kcMax, kTotal - pc)
-            let first = pc == 0, last = pc + kcur >= kTotal
-            packA(p, i0: rows.lowerBound, mCount: rows.count, k0: pc, kCount: kcur, into: packedA)
-            var jc = cols.lowerBound
-            while jc < cols.upperBound {
-                let ncur = min(ncMax, cols.upperBound - jc)
-                packB(p, k0: pc, kCount: kcur, j0: jc, nCount: ncur, into: packedB)
-                macroKernel(p, packedA, packedB, i0: rows.lowerBound, mCount: rows.count, j0: jc, nCount: ncur, kCount: kcur,
-                            first: first, last: last, scratch: scratch)
-                jc += ncur
+        // Two blocks of at most min(kcMax, k) × ncMax, as `run` allocated.
+        var current = packedB, spare = packedB + min(kcMax, kTotal) * ncMax
+        var pc = 0, jc = cols.lowerBound
+        var kcur = min(kcMax, kTotal), ncur = min(ncMax, cols.count)
+        packB(p, k0: pc, kCount: kcur, j0: jc, nCount: ncur, into: current)
+        while true {
+            if jc == cols.lowerBound {
+                packA(p, i0: rows.lowerBound, mCount: rows.count, k0: pc, kCount: kcur, into: packedA)
             }
-            pc += kcur
-        } while pc < kTotal
+            // The block after this one: the next columns, or the first columns of the next K block.
+            var nextK = pc, nextJ = jc + ncur
+            if nextJ >= cols.upperBound {
+                nextK = pc + kcur
+                nextJ = cols.lowerBound
+            }
+            let hasNext = nextK < kTotal
+            let nextKCount = hasNext ? min(kcMax, kTotal - nextK) : 0
+            let nextNCount = hasNext ? min(ncMax, cols.upperBound - nextJ) : 0
+            overlappedMacroKernel(p, packedA, current, i0: rows.lowerBound, mCount: rows.count, j0: jc, nCount: ncur,
+                                  kCount: kcur, first: pc == 0, last: pc + kcur >= kTotal, scratch: scratch,
+                                  next: spare, nextK0: nextK, nextKCount: nextKCount, nextJ0: nextJ, nextNCount: nextNCount)
+            guard hasNext else { return }
+            swap(&current, &spare)
+            pc = nextK; jc = nextJ; kcur = nextKCount; ncur = nextNCount
+        }
     }
 
-    /// Columns per packed B block in `smallM`: 256 (a 1 MiB KC×NC block for Float
-    /// at KC = 1024, in L2 next to the A block); 128 and 512 measured 2–5% slower on
-    /// 64×5000×16384 NN, 1024 ~3%.
-    static var ncSmallM: Int { 256 }
+    /// The macro-kernel of `smallM`: the micro-tiles of the current blocks, column
+    /// panel by column panel, with slice t of the next B block (rows of K, on
+    /// vector-multiple cuts) packed into `next` after tile t, and prefetched by the
+    /// micro-kernel of tile t. `nextKCount == 0`: nothing to pack.
+    @inline(__always)
+    static func overlappedMacroKernel(_ p: _GEMMProblem<T>, _ packedA: UnsafeMutablePointer<T>, _ packedB: UnsafeMutablePointer<T>,
+                                      i0: Int, mCount: Int, j0: Int, nCount: Int, kCount: Int, first: Bool, last: Bool,
+                                      scratch: UnsafeMutablePointer<T>, next: UnsafeMutablePointer<T>,
+                                      nextK0: Int, nextKCount: Int, nextJ0: Int, nextNCount: Int) {
+        let mr = Kernel.mr, nr = Kernel.nr, w = V.lanes
+        let readC = !first || p.beta != 0
+        let beta: T = first ? p.beta : 1
+        let tiles = ((mCount + mr - 1) / mr) * ((nCount + nr - 1) / nr)
+        var t = 0, packed = 0
+        var jr = 0
+        while jr < nCount {
+            let nrCur = min(nr, nCount - jr)
+            let bPanel = UnsafePointer(packedB + jr * kCount)
+            var ir = 0
+            while ir < mCount {
+                // Rows [packed, cut) of the next block go after this tile.
+                let cut = t + 1 == tiles ? nextKCount : (t + 1) * nextKCount / tiles / w * w
+                var prefetch = cut > packed
+                    ? sourceOfB(p, k0: nextK0 + packed, kCount: cut - packed, j0: nextJ0, nCount: nextNCount)
+                    : _PrefetchStream()
+                computeTile(p, UnsafePointer(packedA + ir * kCount), bPanel, kCount: kCount, row: i0 + ir, col: j0 + jr,
+                            rowCount: min(mr, mCount - ir), colCount: nrCur, beta: beta, readC: readC, last: last,
+                            scratch: scratch, prefetch: &prefetch)
+                if cut > packed {
+                    packBRows(p, k0: nextK0, kCount: nextKCount, j0: nextJ0, nCount: nextNCount, q: packed..<cut, into: next)
+                    packed = cut
+                }
+                t += 1
+                ir += mr
+            }
+            jr += nr
+        }
+    }
+
+    /// The memory `packB` reads for op(B)[k0..<k0+kCount, j0..<j0+nCount], as a prefetch stream.
+    @inline(__always)
+    static func sourceOfB(_ p: _GEMMProblem<T>, k0: Int, kCount: Int, j0: Int, nCount: Int) -> _PrefetchStream {
+        let size = MemoryLayout<T>.stride
+        if p.transposeB {
+            return _PrefetchStream(base: UnsafeRawPointer(p.b.at(j0, k0)), rows: nCount, rowBytes: kCount * size,
+                                   rowStride: p.b.rowStride * size)
+        }
+        return _PrefetchStream(base: UnsafeRawPointer(p.b.at(k0, j0)), rows: kCount, rowBytes: nCount * size,
+                               rowStride: p.b.rowStride * size)
+    }
+
+    /// Columns per packed B block in `smallM`: 64. With KC = 1024 the A block
+    /// (~1 MiB at M = 256), the current B block and the one being packed (256 KiB
+    /// each) then share the 2 MiB L2 without evicting each other. Measured
+    /// (1 thread, CPU time, GFLOP/s) with 256 / 128 / 64 / 32 columns:
+    /// 256×5000×16384 NN 142 / 155 / 155 / 153, 256×5000×3000 NT 125 / 140 / 148 / 149,
+    /// 64×5000×16384 NN 107 / 117 / 123 / 116.
+    static var ncSmallM: Int { 64 }
 
     /// The depth of the K blocks for a sum of length k: k split into the fewest blocks
     /// of at most `cap`, balanced (so no block is a thin remainder) and rounded up to
@@ -211,11 +279,15 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
             let nrCur = min(nr, nCount - jr)
             let nextCols = min(nr, nCount - jr - nr)
             var previousCut = 0
+            // The panel after next is fetched from memory meanwhile, so packing it reads from cache.
+            let afterNext = min(nr, nCount - jr - 2 * nr)
+            var prefetch = afterNext > 0 ? sourceOfB(p, k0: k0, kCount: kCount, j0: j0 + jr + 2 * nr, nCount: afterNext)
+                                         : _PrefetchStream()
             for t in 0..<tiles {
                 let ir = t * mr
                 computeTile(p, UnsafePointer(packedA + ir * kCount), UnsafePointer(current), kCount: kCount,
                             row: i0 + ir, col: j0 + jr, rowCount: min(mr, mCount - ir), colCount: nrCur,
-                            beta: beta, readC: readC, last: last, scratch: scratch)
+                            beta: beta, readC: readC, last: last, scratch: scratch, prefetch: &prefetch)
                 if nextCols > 0 {
                     // Slice t of the next panel: rows [cut(t), cut(t+1)) of K, cuts on vector multiples.
                     let cut = t + 1 == tiles ? kCount : (t + 1) * kCount / tiles / w * w
@@ -235,12 +307,12 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
     @inline(__always)
     static func computeTile(_ p: _GEMMProblem<T>, _ aPanel: UnsafePointer<T>, _ bPanel: UnsafePointer<T>, kCount: Int,
                             row: Int, col: Int, rowCount: Int, colCount: Int, beta: T, readC: Bool, last: Bool,
-                            scratch: UnsafeMutablePointer<T>) {
+                            scratch: UnsafeMutablePointer<T>, prefetch: inout _PrefetchStream) {
         let mr = Kernel.mr, nr = Kernel.nr
         if rowCount == mr && colCount == nr {
             let cTile = p.c.at(row, col), ldc = p.c.rowStride
             Kernel.microKernel(k: kCount, a: aPanel, b: bPanel, c: cTile, ldc: ldc, alpha: p.alpha, beta: beta, readC: readC,
-                               sink: scratch + (2 * mr * nr + nr))
+                               prefetch: &prefetch)
             if last && p.epilogue != .none {
                 applyEpilogue(p.epilogue, p.activation, cTile, ldc: ldc, bias: p.bias + col,
                               output: p.output.base + (row * p.output.rowStride + col), ldy: p.output.rowStride)
@@ -269,7 +341,7 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
     @inline(__always)
     static func macroKernel(_ p: _GEMMProblem<T>, _ packedA: UnsafeMutablePointer<T>, _ packedB: UnsafeMutablePointer<T>,
                             i0: Int, mCount: Int, j0: Int, nCount: Int, kCount: Int, first: Bool, last: Bool,
-                            scratch: UnsafeMutablePointer<T>) {
+                            scratch: UnsafeMutablePointer<T>, prefetch: inout _PrefetchStream) {
         let mr = Kernel.mr, nr = Kernel.nr
         // First K block: C = alpha·AB + beta·C (C unread when beta == 0);
         // later blocks: C = alpha·AB + 1·C.
@@ -290,7 +362,7 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
                 while jr < nCount {
                     computeTile(p, aPanel, UnsafePointer(packedB + jr * kCount), kCount: kCount, row: i0 + ir, col: j0 + jr,
                                 rowCount: mrCur, colCount: min(nr, nCount - jr), beta: beta, readC: readC, last: last,
-                                scratch: scratch)
+                                scratch: scratch, prefetch: &prefetch)
                     jr += nr
                 }
                 ir += mr
@@ -306,7 +378,7 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
                 let mrCur = min(mr, mCount - ir)
                 let aPanel = UnsafePointer(packedA + ir * kCount)
                 computeTile(p, aPanel, bPanel, kCount: kCount, row: i0 + ir, col: j0 + jr, rowCount: mrCur, colCount: nrCur,
-                            beta: beta, readC: readC, last: last, scratch: scratch)
+                            beta: beta, readC: readC, last: last, scratch: scratch, prefetch: &prefetch)
                 ir += mr
             }
             jr += nr
@@ -364,7 +436,8 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
                 (tile + r * nr).update(from: p.c.at(row + r, col), count: colCount)
             }
         }
-        Kernel.microKernel(k: kCount, a: aPanel, b: bPanel, c: tile, ldc: nr, alpha: p.alpha, beta: beta, readC: readC, sink: scratch + (2 * mr * nr + nr))
+        var none = _PrefetchStream()
+        Kernel.microKernel(k: kCount, a: aPanel, b: bPanel, c: tile, ldc: nr, alpha: p.alpha, beta: beta, readC: readC, prefetch: &none)
         if last && p.epilogue != .none {
             biasTile.update(repeating: 0, count: nr)
             yTile.update(repeating: 0, count: mr * nr)
@@ -455,11 +528,12 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
     /// dealt out NR values at a time to the panels. Reading panel by panel instead
     /// touches kCount rows (pages) for every 128 bytes and is latency-bound.
     @inline(never)
-    static func packRowsOfB(_ b: _UnsafeMatrix<T>, k0: Int, kCount: Int, j0: Int, nCount: Int, into dst: UnsafeMutablePointer<T>) {
+    static func packRowsOfB(_ b: _UnsafeMatrix<T>, k0: Int, kCount: Int, j0: Int, nCount: Int, q rows: Range<Int>,
+                            into dst: UnsafeMutablePointer<T>) {
         let nr = Kernel.nr, w = V.lanes
         let fullPanels = nCount / nr, tail = nCount - fullPanels * nr
         let panelStride = nr * kCount
-        for q in 0..<kCount {
+        for q in rows {
             let src = b.at(k0 + q, j0)
             var d = dst + q * nr, s = src
             for _ in 0..<fullPanels {
@@ -477,21 +551,21 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
     /// Packs op(B)[k0..<k0+kCount, j0..<j0+nCount] into NR-column panels: panel q
     /// holds, for each p, the NR values of columns j0+q·NR… (zero past the last column).
     static func packB(_ p: _GEMMProblem<T>, k0: Int, kCount: Int, j0: Int, nCount: Int, into dst: UnsafeMutablePointer<T>) {
-        if p.transposeB {
-            packColumnsOfB(p, k0: k0, kCount: kCount, j0: j0, nCount: nCount, into: dst)
-        } else {
-            packRowsOfB(p.b, k0: k0, kCount: kCount, j0: j0, nCount: nCount, into: dst)
-        }
+        packBRows(p, k0: k0, kCount: kCount, j0: j0, nCount: nCount, q: 0..<kCount, into: dst)
     }
 
-    /// `packB` for op(B) = Bᵀ, panel by panel.
-    @inline(never)
-    static func packColumnsOfB(_ p: _GEMMProblem<T>, k0: Int, kCount: Int, j0: Int, nCount: Int, into dst: UnsafeMutablePointer<T>) {
-        let nr = Kernel.nr
-        var jr = 0
-        while jr < nCount {
-            packBPanel(p, k0: k0, kCount: kCount, j: j0 + jr, colCount: min(nr, nCount - jr), q: 0..<kCount, into: dst + jr * kCount)
-            jr += nr
+    /// Rows `q` (of 0..<kCount) of every panel of `packB`'s block.
+    static func packBRows(_ p: _GEMMProblem<T>, k0: Int, kCount: Int, j0: Int, nCount: Int, q: Range<Int>,
+                          into dst: UnsafeMutablePointer<T>) {
+        if p.transposeB {
+            let nr = Kernel.nr
+            var jr = 0
+            while jr < nCount {
+                packBPanel(p, k0: k0, kCount: kCount, j: j0 + jr, colCount: min(nr, nCount - jr), q: q, into: dst + jr * kCount)
+                jr += nr
+            }
+        } else {
+            packRowsOfB(p.b, k0: k0, kCount: kCount, j0: j0, nCount: nCount, q: q, into: dst)
         }
     }
 

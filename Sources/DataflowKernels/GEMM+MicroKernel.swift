@@ -12,7 +12,7 @@ extension _FloatGEMMKernel {
     /// alpha·(Σ_p a[p]·b[p]) + beta·C (C not read when `readC` is false).
     /// `a`: k×12 packed (MR values per p), `b`: k×32 packed (NR values per p), 64-byte aligned.
     @inline(__always)
-    static func microKernel(k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float, readC: Bool, sink: UnsafeMutablePointer<Float>) {
+    static func microKernel(k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float, readC: Bool, prefetch: inout _PrefetchStream) {
         var c0_0 = SIMD16<Float>(); var c0_1 = SIMD16<Float>()
         var c1_0 = SIMD16<Float>(); var c1_1 = SIMD16<Float>()
         var c2_0 = SIMD16<Float>(); var c2_1 = SIMD16<Float>()
@@ -25,15 +25,18 @@ extension _FloatGEMMKernel {
         var c9_0 = SIMD16<Float>(); var c9_1 = SIMD16<Float>()
         var c10_0 = SIMD16<Float>(); var c10_1 = SIMD16<Float>()
         var c11_0 = SIMD16<Float>(); var c11_1 = SIMD16<Float>()
-        // Touch the C tile now so its cache misses overlap the k loop (Swift has no
-        // prefetch instruction; a summed load kept alive by a store does the job).
-        if readC {
-            var touch: Float = 0
-            for r in 0..<12 { touch += c[r * ldc] + c[r * ldc + 31] }
-            sink.pointee = touch
+        // Prefetch the C tile so its cache misses overlap the k loop.
+        for r in 0..<12 {
+            _prefetchWrite(c + r * ldc)
+            _prefetchWrite(c + (r * ldc + 31))
         }
         var pa = a, pb = UnsafeRawPointer(b)
-        for _ in 0..<k {
+        for i in 0..<k {
+            // One line of the next B block every 4 steps (see `_PrefetchStream`).
+            if i & 3 == 0 { prefetch.advance(lines: 1) }
+            _prefetchRead(pb + 2048)
+            _prefetchRead(pb + 2112)
+            _prefetchRead(UnsafeRawPointer(pa + 192))
             let b0 = pb.load(fromByteOffset: 0, as: SIMD16<Float>.self)
             let b1 = pb.load(fromByteOffset: 64, as: SIMD16<Float>.self)
             let a0 = SIMD16<Float>(repeating: pa[0])
@@ -159,7 +162,7 @@ extension _DoubleGEMMKernel {
     /// alpha·(Σ_p a[p]·b[p]) + beta·C (C not read when `readC` is false).
     /// `a`: k×12 packed (MR values per p), `b`: k×16 packed (NR values per p), 64-byte aligned.
     @inline(__always)
-    static func microKernel(k: Int, a: UnsafePointer<Double>, b: UnsafePointer<Double>, c: UnsafeMutablePointer<Double>, ldc: Int, alpha: Double, beta: Double, readC: Bool, sink: UnsafeMutablePointer<Double>) {
+    static func microKernel(k: Int, a: UnsafePointer<Double>, b: UnsafePointer<Double>, c: UnsafeMutablePointer<Double>, ldc: Int, alpha: Double, beta: Double, readC: Bool, prefetch: inout _PrefetchStream) {
         var c0_0 = SIMD8<Double>(); var c0_1 = SIMD8<Double>()
         var c1_0 = SIMD8<Double>(); var c1_1 = SIMD8<Double>()
         var c2_0 = SIMD8<Double>(); var c2_1 = SIMD8<Double>()
@@ -172,15 +175,18 @@ extension _DoubleGEMMKernel {
         var c9_0 = SIMD8<Double>(); var c9_1 = SIMD8<Double>()
         var c10_0 = SIMD8<Double>(); var c10_1 = SIMD8<Double>()
         var c11_0 = SIMD8<Double>(); var c11_1 = SIMD8<Double>()
-        // Touch the C tile now so its cache misses overlap the k loop (Swift has no
-        // prefetch instruction; a summed load kept alive by a store does the job).
-        if readC {
-            var touch: Double = 0
-            for r in 0..<12 { touch += c[r * ldc] + c[r * ldc + 15] }
-            sink.pointee = touch
+        // Prefetch the C tile so its cache misses overlap the k loop.
+        for r in 0..<12 {
+            _prefetchWrite(c + r * ldc)
+            _prefetchWrite(c + (r * ldc + 15))
         }
         var pa = a, pb = UnsafeRawPointer(b)
-        for _ in 0..<k {
+        for i in 0..<k {
+            // One line of the next B block every 4 steps (see `_PrefetchStream`).
+            if i & 3 == 0 { prefetch.advance(lines: 1) }
+            _prefetchRead(pb + 2048)
+            _prefetchRead(pb + 2112)
+            _prefetchRead(UnsafeRawPointer(pa + 192))
             let b0 = pb.load(fromByteOffset: 0, as: SIMD8<Double>.self)
             let b1 = pb.load(fromByteOffset: 64, as: SIMD8<Double>.self)
             let a0 = SIMD8<Double>(repeating: pa[0])

@@ -62,10 +62,7 @@ final class _PackingArena {
         if pointer != nil && capacity >= bytes { return }
         free(pointer)
         let size = max(bytes, 4096)
-        var raw: UnsafeMutableRawPointer?
-        let status = posix_memalign(&raw, 64, size)
-        precondition(status == 0 && raw != nil, "DataflowKernels: cannot allocate \(size) bytes of packing buffer")
-        pointer = raw
+        pointer = _allocateKernelMemory(bytes: size, what: "DataflowKernels packing buffer")
         capacity = size
     }
 }

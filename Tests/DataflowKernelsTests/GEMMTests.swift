@@ -68,7 +68,9 @@ func expectClose<T: KernelScalar>(_ c: MatrixView<T>, _ ref: [Double], _ scale: 
 
 let gemmShapes: [(Int, Int, Int)] = [
     (1, 1, 1), (2, 3, 1), (3, 2, 5), (11, 31, 7), (12, 32, 12), (13, 33, 3), (1, 65, 64),
-    (63, 64, 65), (65, 63, 255), (24, 96, 256), (25, 33, 257), (257, 31, 13), (40, 257, 2), (13, 33, 1030), (500, 45, 530), (0, 5, 3), (4, 0, 3), (5, 6, 0),
+    (63, 64, 65), (65, 63, 255), (24, 96, 256), (25, 33, 257), (257, 31, 13), (40, 257, 2), (13, 33, 1030), (500, 45, 530),
+    // Skinny M, deep K: several double-buffered B blocks of 64 columns with a ragged last one, K blocks of 528 and 304 (> k).
+    (37, 150, 1050), (300, 70, 300), (0, 5, 3), (4, 0, 3), (5, 6, 0),
 ]
 
 @Suite struct GEMMTests {
