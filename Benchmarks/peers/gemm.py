@@ -7,8 +7,9 @@ Setup and run (unset the OpenBLAS overrides, or OpenBLAS picks a slower kernel):
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python Benchmarks/peers/gemm.py --threads 1
 
 Options mirror the Swift benchmark: --threads LIST, --dtype float|double|both,
---reps N, --warmup N, --sizes square|seed|all, --json (keys m, n, k, transA,
-transB, dtype, threads, gflops, ms, library). Each thread count runs in a fresh
+--reps N, --warmup N, --sizes square|seed|all, --shapes MxNxK[:OP],…, --cpu-time
+(this process's CPU time instead of wall time; one thread only), --json (keys m,
+n, k, transA, transB, dtype, threads, gflops, ms, library). Each thread count runs in a fresh
 subprocess with OPENBLAS_NUM_THREADS / OMP_NUM_THREADS set before numpy loads.
 """
 import argparse, json, os, subprocess, sys, time
@@ -30,6 +31,16 @@ def shapes(which):
     return out
 
 
+def parse_shapes(text):
+    out = []
+    for item in text.split(","):
+        dims, _, op = item.partition(":")
+        m, n, k = (int(x) for x in dims.lower().split("x"))
+        op = (op or "NN").upper()
+        out.append(("custom", m, n, k, op[0] == "T", op[1] == "T"))
+    return out
+
+
 def run_one(args, threads):
     import numpy as np
     libs = [("numpy", None)]
@@ -40,9 +51,10 @@ def run_one(args, threads):
     except ImportError:
         pass
     dtypes = ["float", "double"] if args.dtype == "both" else [args.dtype]
+    clock = time.process_time if args.cpu_time else time.perf_counter
     for dt in dtypes:
         npdt = np.float32 if dt == "float" else np.float64
-        for name, m, n, k, ta, tb in shapes(args.sizes):
+        for name, m, n, k, ta, tb in (parse_shapes(args.shapes) if args.shapes else shapes(args.sizes)):
             rng = np.random.default_rng(1)
             a = rng.random((k, m) if ta else (m, k), dtype=np.float64).astype(npdt) - 0.5
             b = rng.random((n, k) if tb else (k, n), dtype=np.float64).astype(npdt) - 0.5
@@ -62,9 +74,9 @@ def run_one(args, threads):
                     once()
                 times = []
                 for _ in range(reps):
-                    t0 = time.perf_counter()
+                    t0 = clock()
                     once()
-                    times.append(time.perf_counter() - t0)
+                    times.append(clock() - t0)
                 times.sort()
                 t = times[len(times) // 2] if len(times) % 2 else (times[len(times) // 2 - 1] + times[len(times) // 2]) / 2
                 g = flops / t / 1e9
@@ -83,9 +95,13 @@ def main():
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--sizes", default="all", choices=["square", "seed", "all"])
+    p.add_argument("--shapes", help="instead of --sizes: comma-separated MxNxK[:OP], OP one of NN, TN, NT, TT")
+    p.add_argument("--cpu-time", action="store_true", help="time with this process's CPU time (one thread only)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.cpu_time and args.threads != "1":
+        p.error("--cpu-time needs --threads 1")
     if args.child:
         run_one(args, args.child)
         return
@@ -94,7 +110,8 @@ def main():
     for t in [int(x) for x in args.threads.split(",")]:
         env = dict(os.environ, OPENBLAS_NUM_THREADS=str(t), OMP_NUM_THREADS=str(t), MKL_NUM_THREADS=str(t))
         child = [sys.executable, __file__, "--child", str(t), "--dtype", args.dtype, "--reps", str(args.reps),
-                 "--warmup", str(args.warmup), "--sizes", args.sizes] + (["--json"] if args.json else [])
+                 "--warmup", str(args.warmup), "--sizes", args.sizes] + (["--json"] if args.json else []) \
+            + (["--shapes", args.shapes] if args.shapes else []) + (["--cpu-time"] if args.cpu_time else [])
         subprocess.run(child, env=env, check=True)
 
 

@@ -421,6 +421,36 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
         store(c + 3 * ldc, c30, c31)
     }
 
+    /// Columns 0..<lanes of an MR×NR micro-tile (A panel of MR rows, B panel NR wide):
+    /// per element exactly the operations of `Kernel.microKernel`, like `fourRowKernel`.
+    @inline(__always)
+    static func narrowKernel(k: Int, a: UnsafePointer<T>, b: UnsafePointer<T>, c: UnsafeMutablePointer<T>, ldc: Int,
+                             alpha: T, beta: T, readC: Bool) {
+        let mr = Kernel.mr, nr = Kernel.nr
+        precondition(mr == 12, "narrowKernel is written for MR = 12")
+        var c0 = V(repeating: 0), c1 = V(repeating: 0), c2 = V(repeating: 0), c3 = V(repeating: 0)
+        var c4 = V(repeating: 0), c5 = V(repeating: 0), c6 = V(repeating: 0), c7 = V(repeating: 0)
+        var c8 = V(repeating: 0), c9 = V(repeating: 0), c10 = V(repeating: 0), c11 = V(repeating: 0)
+        var pa = a, pb = b
+        for _ in 0..<k {
+            let b0 = V.load(pb)
+            c0 = V.mulAdd(V(repeating: pa[0]), b0, c0); c1 = V.mulAdd(V(repeating: pa[1]), b0, c1)
+            c2 = V.mulAdd(V(repeating: pa[2]), b0, c2); c3 = V.mulAdd(V(repeating: pa[3]), b0, c3)
+            c4 = V.mulAdd(V(repeating: pa[4]), b0, c4); c5 = V.mulAdd(V(repeating: pa[5]), b0, c5)
+            c6 = V.mulAdd(V(repeating: pa[6]), b0, c6); c7 = V.mulAdd(V(repeating: pa[7]), b0, c7)
+            c8 = V.mulAdd(V(repeating: pa[8]), b0, c8); c9 = V.mulAdd(V(repeating: pa[9]), b0, c9)
+            c10 = V.mulAdd(V(repeating: pa[10]), b0, c10); c11 = V.mulAdd(V(repeating: pa[11]), b0, c11)
+            pa += mr; pb += nr
+        }
+        let alphaV = V(repeating: alpha), betaV = V(repeating: beta)
+        @inline(__always) func store(_ r: Int, _ x: V) {
+            let row = c + r * ldc
+            (readC ? alphaV * x + betaV * V.load(row) : alphaV * x).store(row)
+        }
+        store(0, c0); store(1, c1); store(2, c2); store(3, c3); store(4, c4); store(5, c5)
+        store(6, c6); store(7, c7); store(8, c8); store(9, c9); store(10, c10); store(11, c11)
+    }
+
     /// A partial micro-tile: the same micro-kernel and epilogue run on a zero-padded
     /// copy of the tile in scratch memory, then the valid part is copied back, so
     /// each element sees exactly the arithmetic of an interior tile.
@@ -436,8 +466,14 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
                 (tile + r * nr).update(from: p.c.at(row + r, col), count: colCount)
             }
         }
-        var none = _PrefetchStream()
-        Kernel.microKernel(k: kCount, a: aPanel, b: bPanel, c: tile, ldc: nr, alpha: p.alpha, beta: beta, readC: readC, prefetch: &none)
+        if colCount <= V.lanes {
+            // A narrow right edge (N = 40 leaves 8 columns): one vector of columns, not NR.
+            narrowKernel(k: kCount, a: aPanel, b: bPanel, c: tile, ldc: nr, alpha: p.alpha, beta: beta, readC: readC)
+        } else {
+            var none = _PrefetchStream()
+            Kernel.microKernel(k: kCount, a: aPanel, b: bPanel, c: tile, ldc: nr, alpha: p.alpha, beta: beta, readC: readC,
+                               prefetch: &none)
+        }
         if last && p.epilogue != .none {
             biasTile.update(repeating: 0, count: nr)
             yTile.update(repeating: 0, count: mr * nr)
