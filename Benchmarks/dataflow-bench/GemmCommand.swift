@@ -1,4 +1,5 @@
 import DataflowKernels
+import DataflowScheduler
 import Foundation
 
 /// `dataflow-bench gemm`: GFLOP/s of the Swift GEMM on square and seed-network
@@ -138,14 +139,22 @@ enum GemmCommand: BenchCommand {
         let flops = 2.0 * Double(s.m) * Double(s.n) * Double(s.k)
         // Keep the default run short: about 4 s of timed work per shape at most.
         let repsHere = flops > 1e11 ? min(reps, 3) : reps
+        // N > 1 threads: one tile task per thread on the work-stealing executor (its
+        // workers stay awake between runs, unlike a Dispatch split, whose wake-ups
+        // showed up on millisecond-sized GEMMs).
         let tiling = GEMMTiling.automatic(m: s.m, n: s.n, k: s.k, targetTiles: threads)
+        let executor = Executor(workers: threads)
+        var graph = TaskGraph()
+        for t in 0..<tiling.tileCount {
+            graph.addTask("tile \(t)") {
+                try GEMM.multiplyTile(a, transposeA: s.transA, b, transposeB: s.transB, into: c, tiling: tiling, tile: t)
+            }
+        }
         let once = { () throws -> Void in
             if threads == 1 {
                 try GEMM.multiply(a, transposeA: s.transA, b, transposeB: s.transB, into: c)
             } else {
-                DispatchQueue.concurrentPerform(iterations: tiling.tileCount) { t in
-                    try! GEMM.multiplyTile(a, transposeA: s.transA, b, transposeB: s.transB, into: c, tiling: tiling, tile: t)
-                }
+                try executor.run(graph)
             }
         }
         for _ in 0..<warmup { try once() }
