@@ -168,9 +168,15 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
         var pc = 0, jc = cols.lowerBound
         var kcur = min(kcMax, kTotal), ncur = min(ncMax, cols.count)
         packB(p, k0: pc, kCount: kcur, j0: jc, nCount: ncur, into: current)
+        // Few columns: each A value feeds few micro-kernels, so packing A costs more
+        // than it saves; whole MR-row panels are read from A in place, and only a
+        // ragged last panel is packed.
+        let directA = !p.transposeA && cols.count <= directAColumns
+        let wholeRows = directA ? rows.count / Kernel.mr * Kernel.mr : 0
         while true {
-            if jc == cols.lowerBound {
-                packA(p, i0: rows.lowerBound, mCount: rows.count, k0: pc, kCount: kcur, into: packedA)
+            if jc == cols.lowerBound && wholeRows < rows.count {
+                packA(p, i0: rows.lowerBound + wholeRows, mCount: rows.count - wholeRows, k0: pc, kCount: kcur,
+                      into: packedA + wholeRows * kcur)
             }
             // The block after this one: the next columns, or the first columns of the next K block.
             var nextK = pc, nextJ = jc + ncur
@@ -182,8 +188,8 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
             let nextKCount = hasNext ? min(kcMax, kTotal - nextK) : 0
             let nextNCount = hasNext ? min(ncMax, cols.upperBound - nextJ) : 0
             overlappedMacroKernel(p, packedA, current, i0: rows.lowerBound, mCount: rows.count, j0: jc, nCount: ncur,
-                                  kCount: kcur, first: pc == 0, last: pc + kcur >= kTotal, scratch: scratch,
-                                  next: spare, nextK0: nextK, nextKCount: nextKCount, nextJ0: nextJ, nextNCount: nextNCount)
+                                  kCount: kcur, k0: pc, directRows: wholeRows, first: pc == 0, last: pc + kcur >= kTotal,
+                                  scratch: scratch, next: spare, nextK0: nextK, nextKCount: nextKCount, nextJ0: nextJ, nextNCount: nextNCount)
             guard hasNext else { return }
             swap(&current, &spare)
             pc = nextK; jc = nextJ; kcur = nextKCount; ncur = nextNCount
@@ -196,8 +202,8 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
     /// micro-kernel of tile t. `nextKCount == 0`: nothing to pack.
     @inline(__always)
     static func overlappedMacroKernel(_ p: _GEMMProblem<T>, _ packedA: UnsafeMutablePointer<T>, _ packedB: UnsafeMutablePointer<T>,
-                                      i0: Int, mCount: Int, j0: Int, nCount: Int, kCount: Int, first: Bool, last: Bool,
-                                      scratch: UnsafeMutablePointer<T>, next: UnsafeMutablePointer<T>,
+                                      i0: Int, mCount: Int, j0: Int, nCount: Int, kCount: Int, k0: Int, directRows: Int,
+                                      first: Bool, last: Bool, scratch: UnsafeMutablePointer<T>, next: UnsafeMutablePointer<T>,
                                       nextK0: Int, nextKCount: Int, nextJ0: Int, nextNCount: Int) {
         let mr = Kernel.mr, nr = Kernel.nr, w = V.lanes
         let readC = !first || p.beta != 0
@@ -215,9 +221,11 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
                 var prefetch = cut > packed
                     ? sourceOfB(p, k0: nextK0 + packed, kCount: cut - packed, j0: nextJ0, nCount: nextNCount)
                     : _PrefetchStream()
-                computeTile(p, UnsafePointer(packedA + ir * kCount), bPanel, kCount: kCount, row: i0 + ir, col: j0 + jr,
-                            rowCount: min(mr, mCount - ir), colCount: nrCur, beta: beta, readC: readC, last: last,
-                            scratch: scratch, prefetch: &prefetch)
+                let direct = ir < directRows
+                computeTile(p, direct ? UnsafePointer(p.a.at(i0 + ir, k0)) : UnsafePointer(packedA + ir * kCount), bPanel,
+                            kCount: kCount, row: i0 + ir, col: j0 + jr, rowCount: min(mr, mCount - ir), colCount: nrCur,
+                            beta: beta, readC: readC, last: last, scratch: scratch, prefetch: &prefetch,
+                            aRowStride: direct ? p.a.rowStride : 0)
                 if cut > packed {
                     packBRows(p, k0: nextK0, kCount: nextKCount, j0: nextJ0, nCount: nextNCount, q: packed..<cut, into: next)
                     packed = cut
@@ -248,6 +256,12 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
     /// 256×5000×16384 NN 142 / 155 / 155 / 153, 256×5000×3000 NT 125 / 140 / 148 / 149,
     /// 64×5000×16384 NN 107 / 117 / 123 / 116.
     static var ncSmallM: Int { 64 }
+
+    /// Up to this many columns, `smallM` reads A in place instead of packing it.
+    /// Measured (1 thread, CPU time, GFLOP/s, packed → in place): 256×40×512 84 → 99,
+    /// 256×256×3000 146 → 154, 256×512×3000 150 → 154; but 256×5000×16384 155 → 126
+    /// (rows 64 KiB apart thrash the cache sets when A is read in place for long).
+    static var directAColumns: Int { 512 }
 
     /// The depth of the K blocks for a sum of length k: k split into the fewest blocks
     /// of at most `cap`, balanced (so no block is a thin remainder) and rounded up to
@@ -307,12 +321,20 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
     @inline(__always)
     static func computeTile(_ p: _GEMMProblem<T>, _ aPanel: UnsafePointer<T>, _ bPanel: UnsafePointer<T>, kCount: Int,
                             row: Int, col: Int, rowCount: Int, colCount: Int, beta: T, readC: Bool, last: Bool,
-                            scratch: UnsafeMutablePointer<T>, prefetch: inout _PrefetchStream) {
+                            scratch: UnsafeMutablePointer<T>, prefetch: inout _PrefetchStream, aRowStride: Int = 0) {
         let mr = Kernel.mr, nr = Kernel.nr
+        // aRowStride 0: `aPanel` is a packed panel (value (r, p) at p·MR + r); else it
+        // points at A itself (value (r, p) at r·aRowStride + p), MR whole rows.
+        let (rs, step) = aRowStride == 0 ? (1, mr) : (aRowStride, 1)
         if rowCount == mr && colCount == nr {
             let cTile = p.c.at(row, col), ldc = p.c.rowStride
-            Kernel.microKernel(k: kCount, a: aPanel, b: bPanel, c: cTile, ldc: ldc, alpha: p.alpha, beta: beta, readC: readC,
-                               prefetch: &prefetch)
+            if aRowStride == 0 {
+                Kernel.microKernel(k: kCount, a: aPanel, b: bPanel, c: cTile, ldc: ldc, alpha: p.alpha, beta: beta, readC: readC,
+                                   prefetch: &prefetch)
+            } else {
+                wideKernel(k: kCount, a: aPanel, rs: rs, step: step, b: bPanel, c: cTile, ldc: ldc, alpha: p.alpha, beta: beta,
+                           readC: readC, prefetch: &prefetch)
+            }
             if last && p.epilogue != .none {
                 applyEpilogue(p.epilogue, p.activation, cTile, ldc: ldc, bias: p.bias + col,
                               output: p.output.base + (row * p.output.rowStride + col), ldy: p.output.rowStride)
@@ -324,7 +346,8 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
             var r = 0
             while r < rowCount {
                 let cRows = p.c.at(row + r, col)
-                fourRowKernel(k: kCount, a: aPanel + r, b: bPanel, c: cRows, ldc: ldc, alpha: p.alpha, beta: beta, readC: readC)
+                fourRowKernel(k: kCount, a: aPanel + r * rs, rs: rs, step: step, b: bPanel, c: cRows, ldc: ldc, alpha: p.alpha,
+                              beta: beta, readC: readC)
                 if last && p.epilogue != .none {
                     applyEpilogue(p.epilogue, p.activation, cRows, ldc: ldc, bias: p.bias + col,
                                   output: p.output.base + ((row + r) * p.output.rowStride + col), ldy: p.output.rowStride, rows: 4)
@@ -333,7 +356,7 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
             }
         } else {
             edgeTile(p, aPanel, bPanel, kCount: kCount, row: row, col: col, rowCount: rowCount, colCount: colCount,
-                     beta: beta, readC: readC, last: last, scratch: scratch)
+                     beta: beta, readC: readC, last: last, scratch: scratch, aRowStride: aRowStride)
         }
     }
 
@@ -390,20 +413,20 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
     /// `mulAdd` per p in ascending order from zero, then alpha·acc + beta·C), so
     /// an edge tile rounds like an interior one.
     @inline(__always)
-    static func fourRowKernel(k: Int, a: UnsafePointer<T>, b: UnsafePointer<T>, c: UnsafeMutablePointer<T>, ldc: Int,
-                              alpha: T, beta: T, readC: Bool) {
-        let w = V.lanes, mr = Kernel.mr, nr = Kernel.nr
+    static func fourRowKernel(k: Int, a: UnsafePointer<T>, rs: Int, step: Int, b: UnsafePointer<T>, c: UnsafeMutablePointer<T>,
+                              ldc: Int, alpha: T, beta: T, readC: Bool) {
+        let w = V.lanes, nr = Kernel.nr
         var c00 = V(repeating: 0), c01 = V(repeating: 0), c10 = V(repeating: 0), c11 = V(repeating: 0)
         var c20 = V(repeating: 0), c21 = V(repeating: 0), c30 = V(repeating: 0), c31 = V(repeating: 0)
         var pa = a, pb = b
         for _ in 0..<k {
             let b0 = V.load(pb), b1 = V.load(pb + w)
-            let a0 = V(repeating: pa[0]), a1 = V(repeating: pa[1]), a2 = V(repeating: pa[2]), a3 = V(repeating: pa[3])
+            let a0 = V(repeating: pa[0]), a1 = V(repeating: pa[rs]), a2 = V(repeating: pa[2 * rs]), a3 = V(repeating: pa[3 * rs])
             c00 = V.mulAdd(a0, b0, c00); c01 = V.mulAdd(a0, b1, c01)
             c10 = V.mulAdd(a1, b0, c10); c11 = V.mulAdd(a1, b1, c11)
             c20 = V.mulAdd(a2, b0, c20); c21 = V.mulAdd(a2, b1, c21)
             c30 = V.mulAdd(a3, b0, c30); c31 = V.mulAdd(a3, b1, c31)
-            pa += mr; pb += nr
+            pa += step; pb += nr
         }
         let alphaV = V(repeating: alpha), betaV = V(repeating: beta)
         @inline(__always) func store(_ row: UnsafeMutablePointer<T>, _ x0: V, _ x1: V) {
@@ -424,23 +447,23 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
     /// Columns 0..<lanes of an MR×NR micro-tile (A panel of MR rows, B panel NR wide):
     /// per element exactly the operations of `Kernel.microKernel`, like `fourRowKernel`.
     @inline(__always)
-    static func narrowKernel(k: Int, a: UnsafePointer<T>, b: UnsafePointer<T>, c: UnsafeMutablePointer<T>, ldc: Int,
-                             alpha: T, beta: T, readC: Bool) {
-        let mr = Kernel.mr, nr = Kernel.nr
-        precondition(mr == 12, "narrowKernel is written for MR = 12")
+    static func narrowKernel(k: Int, a: UnsafePointer<T>, rs: Int, step: Int, b: UnsafePointer<T>, c: UnsafeMutablePointer<T>,
+                             ldc: Int, alpha: T, beta: T, readC: Bool) {
+        let nr = Kernel.nr
+        precondition(Kernel.mr == 12, "narrowKernel is written for MR = 12")
         var c0 = V(repeating: 0), c1 = V(repeating: 0), c2 = V(repeating: 0), c3 = V(repeating: 0)
         var c4 = V(repeating: 0), c5 = V(repeating: 0), c6 = V(repeating: 0), c7 = V(repeating: 0)
         var c8 = V(repeating: 0), c9 = V(repeating: 0), c10 = V(repeating: 0), c11 = V(repeating: 0)
         var pa = a, pb = b
         for _ in 0..<k {
             let b0 = V.load(pb)
-            c0 = V.mulAdd(V(repeating: pa[0]), b0, c0); c1 = V.mulAdd(V(repeating: pa[1]), b0, c1)
-            c2 = V.mulAdd(V(repeating: pa[2]), b0, c2); c3 = V.mulAdd(V(repeating: pa[3]), b0, c3)
-            c4 = V.mulAdd(V(repeating: pa[4]), b0, c4); c5 = V.mulAdd(V(repeating: pa[5]), b0, c5)
-            c6 = V.mulAdd(V(repeating: pa[6]), b0, c6); c7 = V.mulAdd(V(repeating: pa[7]), b0, c7)
-            c8 = V.mulAdd(V(repeating: pa[8]), b0, c8); c9 = V.mulAdd(V(repeating: pa[9]), b0, c9)
-            c10 = V.mulAdd(V(repeating: pa[10]), b0, c10); c11 = V.mulAdd(V(repeating: pa[11]), b0, c11)
-            pa += mr; pb += nr
+            c0 = V.mulAdd(V(repeating: pa[0]), b0, c0); c1 = V.mulAdd(V(repeating: pa[rs]), b0, c1)
+            c2 = V.mulAdd(V(repeating: pa[2 * rs]), b0, c2); c3 = V.mulAdd(V(repeating: pa[3 * rs]), b0, c3)
+            c4 = V.mulAdd(V(repeating: pa[4 * rs]), b0, c4); c5 = V.mulAdd(V(repeating: pa[5 * rs]), b0, c5)
+            c6 = V.mulAdd(V(repeating: pa[6 * rs]), b0, c6); c7 = V.mulAdd(V(repeating: pa[7 * rs]), b0, c7)
+            c8 = V.mulAdd(V(repeating: pa[8 * rs]), b0, c8); c9 = V.mulAdd(V(repeating: pa[9 * rs]), b0, c9)
+            c10 = V.mulAdd(V(repeating: pa[10 * rs]), b0, c10); c11 = V.mulAdd(V(repeating: pa[11 * rs]), b0, c11)
+            pa += step; pb += nr
         }
         let alphaV = V(repeating: alpha), betaV = V(repeating: beta)
         @inline(__always) func store(_ r: Int, _ x: V) {
@@ -451,14 +474,58 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
         store(6, c6); store(7, c7); store(8, c8); store(9, c9); store(10, c10); store(11, c11)
     }
 
+    /// A whole MR×NR micro-tile read from A in place (value (r, p) at a[r·rs + p·step]):
+    /// per element exactly the operations of `Kernel.microKernel`, which it replaces
+    /// where packing A would cost more than it saves (`smallM`, few columns).
+    @inline(__always)
+    static func wideKernel(k: Int, a: UnsafePointer<T>, rs: Int, step: Int, b: UnsafePointer<T>, c: UnsafeMutablePointer<T>,
+                           ldc: Int, alpha: T, beta: T, readC: Bool, prefetch: inout _PrefetchStream) {
+        let w = V.lanes, nr = Kernel.nr
+        precondition(Kernel.mr == 12 && nr == 2 * w, "wideKernel is written for a 12 × 2-vector tile")
+        var c0_0 = V(repeating: 0), c0_1 = V(repeating: 0), c1_0 = V(repeating: 0), c1_1 = V(repeating: 0), c2_0 = V(repeating: 0), c2_1 = V(repeating: 0), c3_0 = V(repeating: 0), c3_1 = V(repeating: 0), c4_0 = V(repeating: 0), c4_1 = V(repeating: 0), c5_0 = V(repeating: 0), c5_1 = V(repeating: 0), c6_0 = V(repeating: 0), c6_1 = V(repeating: 0), c7_0 = V(repeating: 0), c7_1 = V(repeating: 0), c8_0 = V(repeating: 0), c8_1 = V(repeating: 0), c9_0 = V(repeating: 0), c9_1 = V(repeating: 0), c10_0 = V(repeating: 0), c10_1 = V(repeating: 0), c11_0 = V(repeating: 0), c11_1 = V(repeating: 0)
+        var pa = a, pb = b
+        for i in 0..<k {
+            if i & 3 == 0 { prefetch.advance(lines: 1) }
+            let b0 = V.load(pb), b1 = V.load(pb + w)
+            let a0 = V(repeating: pa[0]); c0_0 = V.mulAdd(a0, b0, c0_0); c0_1 = V.mulAdd(a0, b1, c0_1)
+            let a1 = V(repeating: pa[rs]); c1_0 = V.mulAdd(a1, b0, c1_0); c1_1 = V.mulAdd(a1, b1, c1_1)
+            let a2 = V(repeating: pa[2 * rs]); c2_0 = V.mulAdd(a2, b0, c2_0); c2_1 = V.mulAdd(a2, b1, c2_1)
+            let a3 = V(repeating: pa[3 * rs]); c3_0 = V.mulAdd(a3, b0, c3_0); c3_1 = V.mulAdd(a3, b1, c3_1)
+            let a4 = V(repeating: pa[4 * rs]); c4_0 = V.mulAdd(a4, b0, c4_0); c4_1 = V.mulAdd(a4, b1, c4_1)
+            let a5 = V(repeating: pa[5 * rs]); c5_0 = V.mulAdd(a5, b0, c5_0); c5_1 = V.mulAdd(a5, b1, c5_1)
+            let a6 = V(repeating: pa[6 * rs]); c6_0 = V.mulAdd(a6, b0, c6_0); c6_1 = V.mulAdd(a6, b1, c6_1)
+            let a7 = V(repeating: pa[7 * rs]); c7_0 = V.mulAdd(a7, b0, c7_0); c7_1 = V.mulAdd(a7, b1, c7_1)
+            let a8 = V(repeating: pa[8 * rs]); c8_0 = V.mulAdd(a8, b0, c8_0); c8_1 = V.mulAdd(a8, b1, c8_1)
+            let a9 = V(repeating: pa[9 * rs]); c9_0 = V.mulAdd(a9, b0, c9_0); c9_1 = V.mulAdd(a9, b1, c9_1)
+            let a10 = V(repeating: pa[10 * rs]); c10_0 = V.mulAdd(a10, b0, c10_0); c10_1 = V.mulAdd(a10, b1, c10_1)
+            let a11 = V(repeating: pa[11 * rs]); c11_0 = V.mulAdd(a11, b0, c11_0); c11_1 = V.mulAdd(a11, b1, c11_1)
+            pa += step; pb += nr
+        }
+        let alphaV = V(repeating: alpha), betaV = V(repeating: beta)
+        @inline(__always) func store(_ r: Int, _ x0: V, _ x1: V) {
+            let row = c + r * ldc
+            if readC {
+                (alphaV * x0 + betaV * V.load(row)).store(row)
+                (alphaV * x1 + betaV * V.load(row + w)).store(row + w)
+            } else {
+                (alphaV * x0).store(row)
+                (alphaV * x1).store(row + w)
+            }
+        }
+        store(0, c0_0, c0_1); store(1, c1_0, c1_1); store(2, c2_0, c2_1); store(3, c3_0, c3_1); store(4, c4_0, c4_1); store(5, c5_0, c5_1)
+        store(6, c6_0, c6_1); store(7, c7_0, c7_1); store(8, c8_0, c8_1); store(9, c9_0, c9_1); store(10, c10_0, c10_1); store(11, c11_0, c11_1)
+    }
+
     /// A partial micro-tile: the same micro-kernel and epilogue run on a zero-padded
     /// copy of the tile in scratch memory, then the valid part is copied back, so
     /// each element sees exactly the arithmetic of an interior tile.
     @inline(never)
     static func edgeTile(_ p: _GEMMProblem<T>, _ aPanel: UnsafePointer<T>, _ bPanel: UnsafePointer<T>, kCount: Int,
                          row: Int, col: Int, rowCount: Int, colCount: Int, beta: T, readC: Bool, last: Bool,
-                         scratch: UnsafeMutablePointer<T>) {
+                         scratch: UnsafeMutablePointer<T>, aRowStride: Int) {
         let mr = Kernel.mr, nr = Kernel.nr
+        precondition(aRowStride == 0 || rowCount == mr, "GEMM: an in-place A panel must have MR rows")
+        let (rs, step) = aRowStride == 0 ? (1, mr) : (aRowStride, 1)
         let tile = scratch, yTile = scratch + mr * nr, biasTile = scratch + 2 * mr * nr
         tile.update(repeating: 0, count: mr * nr)
         if readC {
@@ -468,7 +535,12 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
         }
         if colCount <= V.lanes {
             // A narrow right edge (N = 40 leaves 8 columns): one vector of columns, not NR.
-            narrowKernel(k: kCount, a: aPanel, b: bPanel, c: tile, ldc: nr, alpha: p.alpha, beta: beta, readC: readC)
+            narrowKernel(k: kCount, a: aPanel, rs: rs, step: step, b: bPanel, c: tile, ldc: nr, alpha: p.alpha, beta: beta,
+                         readC: readC)
+        } else if aRowStride != 0 {
+            var none = _PrefetchStream()
+            wideKernel(k: kCount, a: aPanel, rs: rs, step: step, b: bPanel, c: tile, ldc: nr, alpha: p.alpha, beta: beta,
+                       readC: readC, prefetch: &none)
         } else {
             var none = _PrefetchStream()
             Kernel.microKernel(k: kCount, a: aPanel, b: bPanel, c: tile, ldc: nr, alpha: p.alpha, beta: beta, readC: readC,
