@@ -94,6 +94,25 @@ struct _GEMMProblem<T>: @unchecked Sendable {
     }
 }
 
+/// How a micro-kernel reads op(A) in place: value (r, p) of a panel at
+/// `start[r·rs + p·step]` (op(A) = A: rs = row stride, step 1; op(A) = Aᵀ: rs 1,
+/// step = row stride).
+struct _InPlaceA {
+    var rs: Int
+    var step: Int
+
+    @inline(__always)
+    init<T>(_ p: _GEMMProblem<T>) {
+        (rs, step) = p.transposeA ? (1, p.a.rowStride) : (p.a.rowStride, 1)
+    }
+
+    /// op(A)[row, k0].
+    @inline(__always)
+    static func start<T>(_ p: _GEMMProblem<T>, row: Int, k0: Int) -> UnsafePointer<T> {
+        UnsafePointer(p.transposeA ? p.a.at(k0, row) : p.a.at(row, k0))
+    }
+}
+
 enum _GEMMDriver<Kernel: _GEMMKernel> {
     typealias T = Kernel.Scalar
     typealias V = Kernel.Vector
@@ -135,10 +154,15 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
                     var ic = rows.lowerBound
                     while ic < rows.upperBound {
                         let mcur = min(mcMax, rows.upperBound - ic)
-                        packA(p, i0: ic, mCount: mcur, k0: pc, kCount: kcur, into: packedA)
+                        // Few columns: A read in place, as in `smallM` (only a ragged last panel packed).
+                        let wholeRows = !p.transposeA && cols.count <= directAColumns ? mcur / mr * mr : 0
+                        if wholeRows < mcur {
+                            packA(p, i0: ic + wholeRows, mCount: mcur - wholeRows, k0: pc, kCount: kcur,
+                                  into: packedA + wholeRows * kcur)
+                        }
                         var none = _PrefetchStream()
-                        macroKernel(p, packedA, packedB, i0: ic, mCount: mcur, j0: jc, nCount: ncur, kCount: kcur,
-                                    first: first, last: last, scratch: scratch, prefetch: &none)
+                        macroKernel(p, packedA, packedB, i0: ic, mCount: mcur, j0: jc, nCount: ncur, kCount: kcur, k0: pc,
+                                    directRows: wholeRows, first: first, last: last, scratch: scratch, prefetch: &none)
                         ic += mcur
                     }
                 }
@@ -171,6 +195,7 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
         // Few columns: each A value feeds few micro-kernels, so packing A costs more
         // than it saves; whole MR-row panels are read from A in place, and only a
         // ragged last panel is packed.
+        // (op(A) = Aᵀ in place reads one row of A per step: measured slower.)
         let directA = !p.transposeA && cols.count <= directAColumns
         let wholeRows = directA ? rows.count / Kernel.mr * Kernel.mr : 0
         while true {
@@ -222,10 +247,10 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
                     ? sourceOfB(p, k0: nextK0 + packed, kCount: cut - packed, j0: nextJ0, nCount: nextNCount)
                     : _PrefetchStream()
                 let direct = ir < directRows
-                computeTile(p, direct ? UnsafePointer(p.a.at(i0 + ir, k0)) : UnsafePointer(packedA + ir * kCount), bPanel,
+                computeTile(p, direct ? _InPlaceA.start(p, row: i0 + ir, k0: k0) : UnsafePointer(packedA + ir * kCount), bPanel,
                             kCount: kCount, row: i0 + ir, col: j0 + jr, rowCount: min(mr, mCount - ir), colCount: nrCur,
                             beta: beta, readC: readC, last: last, scratch: scratch, prefetch: &prefetch,
-                            aRowStride: direct ? p.a.rowStride : 0)
+                            aInPlace: direct ? _InPlaceA(p) : nil)
                 if cut > packed {
                     packBRows(p, k0: nextK0, kCount: nextKCount, j0: nextJ0, nCount: nextNCount, q: packed..<cut, into: next)
                     packed = cut
@@ -321,14 +346,14 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
     @inline(__always)
     static func computeTile(_ p: _GEMMProblem<T>, _ aPanel: UnsafePointer<T>, _ bPanel: UnsafePointer<T>, kCount: Int,
                             row: Int, col: Int, rowCount: Int, colCount: Int, beta: T, readC: Bool, last: Bool,
-                            scratch: UnsafeMutablePointer<T>, prefetch: inout _PrefetchStream, aRowStride: Int = 0) {
+                            scratch: UnsafeMutablePointer<T>, prefetch: inout _PrefetchStream, aInPlace: _InPlaceA? = nil) {
         let mr = Kernel.mr, nr = Kernel.nr
-        // aRowStride 0: `aPanel` is a packed panel (value (r, p) at p·MR + r); else it
-        // points at A itself (value (r, p) at r·aRowStride + p), MR whole rows.
-        let (rs, step) = aRowStride == 0 ? (1, mr) : (aRowStride, 1)
+        // aInPlace nil: `aPanel` is a packed panel (value (r, p) at p·MR + r); else it
+        // points into A itself (value (r, p) at r·rs + p·step), MR whole rows.
+        let (rs, step) = aInPlace.map { ($0.rs, $0.step) } ?? (1, mr)
         if rowCount == mr && colCount == nr {
             let cTile = p.c.at(row, col), ldc = p.c.rowStride
-            if aRowStride == 0 {
+            if aInPlace == nil {
                 Kernel.microKernel(k: kCount, a: aPanel, b: bPanel, c: cTile, ldc: ldc, alpha: p.alpha, beta: beta, readC: readC,
                                    prefetch: &prefetch)
             } else {
@@ -356,14 +381,15 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
             }
         } else {
             edgeTile(p, aPanel, bPanel, kCount: kCount, row: row, col: col, rowCount: rowCount, colCount: colCount,
-                     beta: beta, readC: readC, last: last, scratch: scratch, aRowStride: aRowStride)
+                     beta: beta, readC: readC, last: last, scratch: scratch, aInPlace: aInPlace)
         }
     }
 
     /// The two loops around the micro-kernel over one packed A block and B block.
     @inline(__always)
     static func macroKernel(_ p: _GEMMProblem<T>, _ packedA: UnsafeMutablePointer<T>, _ packedB: UnsafeMutablePointer<T>,
-                            i0: Int, mCount: Int, j0: Int, nCount: Int, kCount: Int, first: Bool, last: Bool,
+                            i0: Int, mCount: Int, j0: Int, nCount: Int, kCount: Int, k0: Int, directRows: Int,
+                            first: Bool, last: Bool,
                             scratch: UnsafeMutablePointer<T>, prefetch: inout _PrefetchStream) {
         let mr = Kernel.mr, nr = Kernel.nr
         // First K block: C = alpha·AB + beta·C (C unread when beta == 0);
@@ -380,12 +406,13 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
             var ir = 0
             while ir < mCount {
                 let mrCur = min(mr, mCount - ir)
-                let aPanel = UnsafePointer(packedA + ir * kCount)
+                let direct = ir < directRows
+                let aPanel = direct ? _InPlaceA.start(p, row: i0 + ir, k0: k0) : UnsafePointer(packedA + ir * kCount)
                 var jr = 0
                 while jr < nCount {
                     computeTile(p, aPanel, UnsafePointer(packedB + jr * kCount), kCount: kCount, row: i0 + ir, col: j0 + jr,
                                 rowCount: mrCur, colCount: min(nr, nCount - jr), beta: beta, readC: readC, last: last,
-                                scratch: scratch, prefetch: &prefetch)
+                                scratch: scratch, prefetch: &prefetch, aInPlace: direct ? _InPlaceA(p) : nil)
                     jr += nr
                 }
                 ir += mr
@@ -399,9 +426,11 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
             var ir = 0
             while ir < mCount {
                 let mrCur = min(mr, mCount - ir)
-                let aPanel = UnsafePointer(packedA + ir * kCount)
+                let direct = ir < directRows
+                let aPanel = direct ? _InPlaceA.start(p, row: i0 + ir, k0: k0) : UnsafePointer(packedA + ir * kCount)
                 computeTile(p, aPanel, bPanel, kCount: kCount, row: i0 + ir, col: j0 + jr, rowCount: mrCur, colCount: nrCur,
-                            beta: beta, readC: readC, last: last, scratch: scratch, prefetch: &prefetch)
+                            beta: beta, readC: readC, last: last, scratch: scratch, prefetch: &prefetch,
+                            aInPlace: direct ? _InPlaceA(p) : nil)
                 ir += mr
             }
             jr += nr
@@ -454,16 +483,19 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
         var c0 = V(repeating: 0), c1 = V(repeating: 0), c2 = V(repeating: 0), c3 = V(repeating: 0)
         var c4 = V(repeating: 0), c5 = V(repeating: 0), c6 = V(repeating: 0), c7 = V(repeating: 0)
         var c8 = V(repeating: 0), c9 = V(repeating: 0), c10 = V(repeating: 0), c11 = V(repeating: 0)
-        var pa = a, pb = b
+        // Four row pointers three rows apart, each row addressed as base + rs·{0,1,2}:
+        // no serial chain of address additions through the 12 rows.
+        var p0 = a, p3 = a + 3 * rs, p6 = a + 6 * rs, p9 = a + 9 * rs, pb = b
+        let rs2 = 2 * rs
         for _ in 0..<k {
             let b0 = V.load(pb)
-            c0 = V.mulAdd(V(repeating: pa[0]), b0, c0); c1 = V.mulAdd(V(repeating: pa[rs]), b0, c1)
-            c2 = V.mulAdd(V(repeating: pa[2 * rs]), b0, c2); c3 = V.mulAdd(V(repeating: pa[3 * rs]), b0, c3)
-            c4 = V.mulAdd(V(repeating: pa[4 * rs]), b0, c4); c5 = V.mulAdd(V(repeating: pa[5 * rs]), b0, c5)
-            c6 = V.mulAdd(V(repeating: pa[6 * rs]), b0, c6); c7 = V.mulAdd(V(repeating: pa[7 * rs]), b0, c7)
-            c8 = V.mulAdd(V(repeating: pa[8 * rs]), b0, c8); c9 = V.mulAdd(V(repeating: pa[9 * rs]), b0, c9)
-            c10 = V.mulAdd(V(repeating: pa[10 * rs]), b0, c10); c11 = V.mulAdd(V(repeating: pa[11 * rs]), b0, c11)
-            pa += step; pb += nr
+            c0 = V.mulAdd(V(repeating: p0[0]), b0, c0); c1 = V.mulAdd(V(repeating: p0[rs]), b0, c1)
+            c2 = V.mulAdd(V(repeating: p0[rs2]), b0, c2); c3 = V.mulAdd(V(repeating: p3[0]), b0, c3)
+            c4 = V.mulAdd(V(repeating: p3[rs]), b0, c4); c5 = V.mulAdd(V(repeating: p3[rs2]), b0, c5)
+            c6 = V.mulAdd(V(repeating: p6[0]), b0, c6); c7 = V.mulAdd(V(repeating: p6[rs]), b0, c7)
+            c8 = V.mulAdd(V(repeating: p6[rs2]), b0, c8); c9 = V.mulAdd(V(repeating: p9[0]), b0, c9)
+            c10 = V.mulAdd(V(repeating: p9[rs]), b0, c10); c11 = V.mulAdd(V(repeating: p9[rs2]), b0, c11)
+            p0 += step; p3 += step; p6 += step; p9 += step; pb += nr
         }
         let alphaV = V(repeating: alpha), betaV = V(repeating: beta)
         @inline(__always) func store(_ r: Int, _ x: V) {
@@ -472,6 +504,41 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
         }
         store(0, c0); store(1, c1); store(2, c2); store(3, c3); store(4, c4); store(5, c5)
         store(6, c6); store(7, c7); store(8, c8); store(9, c9); store(10, c10); store(11, c11)
+    }
+
+    /// An MR-row tile at most one vector wide, straight into C: `narrowKernel`'s
+    /// arithmetic into a 12-vector scratch tile, then the epilogue (when `last`) and
+    /// the valid columns copied out, without `edgeTile`'s zero-padded NR-wide detour
+    /// (which cost as much as the kernel itself at N = 40, K = 256).
+    @inline(never)
+    static func narrowEdge(_ p: _GEMMProblem<T>, _ aPanel: UnsafePointer<T>, rs: Int, step: Int, _ bPanel: UnsafePointer<T>,
+                           kCount: Int, row: Int, col: Int, colCount: Int, beta: T, readC: Bool, last: Bool,
+                           scratch: UnsafeMutablePointer<T>) {
+        let mr = Kernel.mr, w = V.lanes
+        let tile = scratch
+        if readC {
+            for r in 0..<mr { V.load(p.c.at(row + r, col), stride: 1, count: colCount).store(tile + r * w) }
+        }
+        if rs == 1 && step == mr {  // packed: constant offsets
+            narrowKernel(k: kCount, a: aPanel, rs: 1, step: mr, b: bPanel, c: tile, ldc: w, alpha: p.alpha, beta: beta,
+                         readC: readC)
+        } else {
+            narrowKernel(k: kCount, a: aPanel, rs: rs, step: step, b: bPanel, c: tile, ldc: w, alpha: p.alpha, beta: beta,
+                         readC: readC)
+        }
+        let epilogue = last ? p.epilogue : .none
+        let bias = epilogue == .bias ? V.load(p.bias + col, stride: 1, count: colCount) : V(repeating: 0)
+        for r in 0..<mr {
+            var x = V.load(tile + r * w)
+            switch epilogue {
+            case .none: break
+            case .bias: x = V.activate(p.activation, x + bias)
+            case .activation: x = V.activate(p.activation, x)
+            case .activationGradient:
+                x = x * V.activationDerivative(p.activation, output: V.load(p.output.at(row + r, col), stride: 1, count: colCount))
+            }
+            x.store(p.c.at(row + r, col), stride: 1, count: colCount)
+        }
     }
 
     /// A whole MR×NR micro-tile read from A in place (value (r, p) at a[r·rs + p·step]):
@@ -483,23 +550,25 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
         let w = V.lanes, nr = Kernel.nr
         precondition(Kernel.mr == 12 && nr == 2 * w, "wideKernel is written for a 12 × 2-vector tile")
         var c0_0 = V(repeating: 0), c0_1 = V(repeating: 0), c1_0 = V(repeating: 0), c1_1 = V(repeating: 0), c2_0 = V(repeating: 0), c2_1 = V(repeating: 0), c3_0 = V(repeating: 0), c3_1 = V(repeating: 0), c4_0 = V(repeating: 0), c4_1 = V(repeating: 0), c5_0 = V(repeating: 0), c5_1 = V(repeating: 0), c6_0 = V(repeating: 0), c6_1 = V(repeating: 0), c7_0 = V(repeating: 0), c7_1 = V(repeating: 0), c8_0 = V(repeating: 0), c8_1 = V(repeating: 0), c9_0 = V(repeating: 0), c9_1 = V(repeating: 0), c10_0 = V(repeating: 0), c10_1 = V(repeating: 0), c11_0 = V(repeating: 0), c11_1 = V(repeating: 0)
-        var pa = a, pb = b
+        // Row pointers as in `narrowKernel`.
+        var p0 = a, p3 = a + 3 * rs, p6 = a + 6 * rs, p9 = a + 9 * rs, pb = b
+        let rs2 = 2 * rs
         for i in 0..<k {
             if i & 3 == 0 { prefetch.advance(lines: 1) }
             let b0 = V.load(pb), b1 = V.load(pb + w)
-            let a0 = V(repeating: pa[0]); c0_0 = V.mulAdd(a0, b0, c0_0); c0_1 = V.mulAdd(a0, b1, c0_1)
-            let a1 = V(repeating: pa[rs]); c1_0 = V.mulAdd(a1, b0, c1_0); c1_1 = V.mulAdd(a1, b1, c1_1)
-            let a2 = V(repeating: pa[2 * rs]); c2_0 = V.mulAdd(a2, b0, c2_0); c2_1 = V.mulAdd(a2, b1, c2_1)
-            let a3 = V(repeating: pa[3 * rs]); c3_0 = V.mulAdd(a3, b0, c3_0); c3_1 = V.mulAdd(a3, b1, c3_1)
-            let a4 = V(repeating: pa[4 * rs]); c4_0 = V.mulAdd(a4, b0, c4_0); c4_1 = V.mulAdd(a4, b1, c4_1)
-            let a5 = V(repeating: pa[5 * rs]); c5_0 = V.mulAdd(a5, b0, c5_0); c5_1 = V.mulAdd(a5, b1, c5_1)
-            let a6 = V(repeating: pa[6 * rs]); c6_0 = V.mulAdd(a6, b0, c6_0); c6_1 = V.mulAdd(a6, b1, c6_1)
-            let a7 = V(repeating: pa[7 * rs]); c7_0 = V.mulAdd(a7, b0, c7_0); c7_1 = V.mulAdd(a7, b1, c7_1)
-            let a8 = V(repeating: pa[8 * rs]); c8_0 = V.mulAdd(a8, b0, c8_0); c8_1 = V.mulAdd(a8, b1, c8_1)
-            let a9 = V(repeating: pa[9 * rs]); c9_0 = V.mulAdd(a9, b0, c9_0); c9_1 = V.mulAdd(a9, b1, c9_1)
-            let a10 = V(repeating: pa[10 * rs]); c10_0 = V.mulAdd(a10, b0, c10_0); c10_1 = V.mulAdd(a10, b1, c10_1)
-            let a11 = V(repeating: pa[11 * rs]); c11_0 = V.mulAdd(a11, b0, c11_0); c11_1 = V.mulAdd(a11, b1, c11_1)
-            pa += step; pb += nr
+            let a0 = V(repeating: p0[0]); c0_0 = V.mulAdd(a0, b0, c0_0); c0_1 = V.mulAdd(a0, b1, c0_1)
+            let a1 = V(repeating: p0[rs]); c1_0 = V.mulAdd(a1, b0, c1_0); c1_1 = V.mulAdd(a1, b1, c1_1)
+            let a2 = V(repeating: p0[rs2]); c2_0 = V.mulAdd(a2, b0, c2_0); c2_1 = V.mulAdd(a2, b1, c2_1)
+            let a3 = V(repeating: p3[0]); c3_0 = V.mulAdd(a3, b0, c3_0); c3_1 = V.mulAdd(a3, b1, c3_1)
+            let a4 = V(repeating: p3[rs]); c4_0 = V.mulAdd(a4, b0, c4_0); c4_1 = V.mulAdd(a4, b1, c4_1)
+            let a5 = V(repeating: p3[rs2]); c5_0 = V.mulAdd(a5, b0, c5_0); c5_1 = V.mulAdd(a5, b1, c5_1)
+            let a6 = V(repeating: p6[0]); c6_0 = V.mulAdd(a6, b0, c6_0); c6_1 = V.mulAdd(a6, b1, c6_1)
+            let a7 = V(repeating: p6[rs]); c7_0 = V.mulAdd(a7, b0, c7_0); c7_1 = V.mulAdd(a7, b1, c7_1)
+            let a8 = V(repeating: p6[rs2]); c8_0 = V.mulAdd(a8, b0, c8_0); c8_1 = V.mulAdd(a8, b1, c8_1)
+            let a9 = V(repeating: p9[0]); c9_0 = V.mulAdd(a9, b0, c9_0); c9_1 = V.mulAdd(a9, b1, c9_1)
+            let a10 = V(repeating: p9[rs]); c10_0 = V.mulAdd(a10, b0, c10_0); c10_1 = V.mulAdd(a10, b1, c10_1)
+            let a11 = V(repeating: p9[rs2]); c11_0 = V.mulAdd(a11, b0, c11_0); c11_1 = V.mulAdd(a11, b1, c11_1)
+            p0 += step; p3 += step; p6 += step; p9 += step; pb += nr
         }
         let alphaV = V(repeating: alpha), betaV = V(repeating: beta)
         @inline(__always) func store(_ r: Int, _ x0: V, _ x1: V) {
@@ -522,10 +591,15 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
     @inline(never)
     static func edgeTile(_ p: _GEMMProblem<T>, _ aPanel: UnsafePointer<T>, _ bPanel: UnsafePointer<T>, kCount: Int,
                          row: Int, col: Int, rowCount: Int, colCount: Int, beta: T, readC: Bool, last: Bool,
-                         scratch: UnsafeMutablePointer<T>, aRowStride: Int) {
+                         scratch: UnsafeMutablePointer<T>, aInPlace: _InPlaceA?) {
         let mr = Kernel.mr, nr = Kernel.nr
-        precondition(aRowStride == 0 || rowCount == mr, "GEMM: an in-place A panel must have MR rows")
-        let (rs, step) = aRowStride == 0 ? (1, mr) : (aRowStride, 1)
+        precondition(aInPlace == nil || rowCount == mr, "GEMM: an in-place A panel must have MR rows")
+        let (rs, step) = aInPlace.map { ($0.rs, $0.step) } ?? (1, mr)
+        if rowCount == mr && colCount <= V.lanes {
+            narrowEdge(p, aPanel, rs: rs, step: step, bPanel, kCount: kCount, row: row, col: col, colCount: colCount, beta: beta,
+                       readC: readC, last: last, scratch: scratch)
+            return
+        }
         let tile = scratch, yTile = scratch + mr * nr, biasTile = scratch + 2 * mr * nr
         tile.update(repeating: 0, count: mr * nr)
         if readC {
@@ -537,7 +611,7 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
             // A narrow right edge (N = 40 leaves 8 columns): one vector of columns, not NR.
             narrowKernel(k: kCount, a: aPanel, rs: rs, step: step, b: bPanel, c: tile, ldc: nr, alpha: p.alpha, beta: beta,
                          readC: readC)
-        } else if aRowStride != 0 {
+        } else if aInPlace != nil {
             var none = _PrefetchStream()
             wideKernel(k: kCount, a: aPanel, rs: rs, step: step, b: bPanel, c: tile, ldc: nr, alpha: p.alpha, beta: beta,
                        readC: readC, prefetch: &none)
