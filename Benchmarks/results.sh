@@ -18,7 +18,11 @@ $bench speedup --threads 1,2 --batch 256 --reps 7 --warmup 2 --svg docs/seed-ste
 $bench speedup --threads 1,2 --batch 64 --reps 9 --warmup 2 | tee "$out/speedup-64.txt"
 $bench seed | tee "$out/seed.txt"
 $bench gemm --threads 1,2 | tee "$out/gemm.txt"
-env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$PYTHON" Benchmarks/peers/gemm.py | tee "$out/gemm-numpy.txt"
+# Dataflow beside numpy, one thread, alternating rounds (gemm_compare.py unsets the OpenBLAS overrides).
+"$PYTHON" Benchmarks/peers/gemm_compare.py --python "$PYTHON" --rounds 3 | tee "$out/gemm-vs-numpy.txt"
+"$PYTHON" Benchmarks/peers/gemm_compare.py --python "$PYTHON" --rounds 3 --dtype double \
+    --shapes 1024x1024x1024,2048x2048x2048,4096x4096x4096,256x5000x16384,16384x5000x256:TN,256x5000x3000:NT \
+    | tee "$out/gemm-vs-numpy-double.txt"
 $bench sched | tee "$out/sched.txt"
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$PYTHON" Benchmarks/peers/compare.py --threads 1,2 --batch 256,64 --reps 5 \
     | tee "$out/peers.txt"
