@@ -24,5 +24,5 @@ $bench gemm --threads 1,2 | tee "$out/gemm.txt"
     --shapes 1024x1024x1024,2048x2048x2048,4096x4096x4096,256x5000x16384,16384x5000x256:TN,256x5000x3000:NT \
     | tee "$out/gemm-vs-numpy-double.txt"
 $bench sched | tee "$out/sched.txt"
-env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$PYTHON" Benchmarks/peers/compare.py --threads 1,2 --batch 256,64 --reps 5 \
+env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$PYTHON" Benchmarks/peers/compare.py --threads 1,2 --batch 256,64 --reps 5 --rounds 3 \
     | tee "$out/peers.txt"

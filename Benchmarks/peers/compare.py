@@ -11,6 +11,7 @@ many times faster Dataflow is; > 1 means Dataflow wins).
   python3 Benchmarks/peers/compare.py                        # batch 256 and 64, 1 and 2 threads
   python3 Benchmarks/peers/compare.py --threads 1 --batch 64 --reps 3 --skip-dataflow
   python3 Benchmarks/peers/compare.py --json > results.jsonl
+  python3 Benchmarks/peers/compare.py --rounds 3             # taking turns 3 times: steadier on a noisy machine
 """
 
 import argparse
@@ -59,6 +60,9 @@ def parse_args(argv):
     p.add_argument("--sizes", default=DEFAULT_SIZES, help=f"layer sizes, input first (default {DEFAULT_SIZES})")
     p.add_argument("--reps", type=int, default=5, help="timed repetitions per measurement (default 5)")
     p.add_argument("--warmup", type=int, default=2, help="untimed steps first (default 2)")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="run everything this many times, Dataflow and the peers taking turns, and report "
+                        "the median of the per-round medians (spreads a noisy machine's slow phases; default 1)")
     p.add_argument("--bench", default=DEFAULT_BENCH,
                    help="dataflow-bench binary (default .build/release/dataflow-bench in the repo)")
     p.add_argument("--skip-dataflow", action="store_true", help="run the peers only")
@@ -79,8 +83,8 @@ def parse_args(argv):
         args.sizes = int_list(args.sizes.replace("-", ","))
     except argparse.ArgumentTypeError as e:
         p.error(f"--sizes: {e}")
-    if args.reps < 1 or args.warmup < 0:
-        p.error("--reps must be >= 1 and --warmup >= 0")
+    if args.reps < 1 or args.warmup < 0 or args.rounds < 1:
+        p.error("--reps and --rounds must be >= 1 and --warmup >= 0")
     return args
 
 
@@ -195,32 +199,48 @@ def main(argv=None):
     started = time.time()
     use_dataflow = dataflow_available(args)
     dataflow, df_problem = {}, None
-    if use_dataflow:
-        for b in args.batch:
-            recs, err = run_dataflow(args, b)
-            if err:
-                note(f"dataflow, batch {b}: {err}")
-                df_problem = err
-            dataflow[b] = recs
-            if args.json:
-                for r in recs.values():
-                    print(json.dumps(r), flush=True)
-
     peers, versions, problems = {}, {}, {}
-    for fw in args.frameworks:
-        for t in args.threads:
-            recs, err = run_peer(args, fw, t)
-            if err:
-                note(f"{fw}: {err}")
-                problems[fw] = err
+    df_rounds, peer_rounds = {}, {}
+    for rnd in range(args.rounds):
+        if args.rounds > 1:
+            note(f"round {rnd + 1}/{args.rounds}")
+        if use_dataflow:
+            for b in args.batch:
+                recs, err = run_dataflow(args, b)
+                if err:
+                    note(f"dataflow, batch {b}: {err}")
+                    df_problem = err
+                for t, r in recs.items():
+                    df_rounds.setdefault((b, t), []).append(r)
                 if args.json:
-                    print(json.dumps({"bench": "peer-step", "framework": fw, "threads": t, "skipped": err}))
-                break
-            for b, r in recs.items():
-                peers[(fw, t, b)] = r
-                versions[fw] = r.get("version", "")
-                if args.json:
-                    print(json.dumps(r), flush=True)
+                    for r in recs.values():
+                        print(json.dumps(r), flush=True)
+        for fw in args.frameworks:
+            if fw in problems:
+                continue
+            for t in args.threads:
+                recs, err = run_peer(args, fw, t)
+                if err:
+                    note(f"{fw}: {err}")
+                    problems[fw] = err
+                    if args.json:
+                        print(json.dumps({"bench": "peer-step", "framework": fw, "threads": t, "skipped": err}))
+                    break
+                for b, r in recs.items():
+                    peer_rounds.setdefault((fw, t, b), []).append(r)
+                    versions[fw] = r.get("version", "")
+                    if args.json:
+                        print(json.dumps(r), flush=True)
+
+    def median_record(records):
+        ordered = sorted(records, key=lambda r: r["median_s"])
+        return ordered[(len(ordered) - 1) // 2]  # the lower median: an actual round's record
+    for (b, t), recs in df_rounds.items():
+        dataflow.setdefault(b, {})[t] = median_record(recs)
+    for b in args.batch:
+        dataflow.setdefault(b, {})
+    for key, recs in peer_rounds.items():
+        peers[key] = median_record(recs)
 
     if args.json:
         for b in args.batch:
@@ -240,7 +260,8 @@ def main(argv=None):
             print_table(args, b, dataflow.get(b) if use_dataflow else None, peers, versions, problems)
         if use_dataflow and df_problem:
             print(f"\nnote: dataflow-bench failed for some batch ({df_problem}); its cells show '-'.")
-        print(f"\n{args.reps} timed reps after {args.warmup} warm-up(s) per cell; "
+        print(f"\n{args.reps} timed reps after {args.warmup} warm-up(s) per cell"
+              + (f", median of {args.rounds} rounds" if args.rounds > 1 else "") + "; "
               f"OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset; {time.time() - started:.0f} s in all.")
     return 0
 
