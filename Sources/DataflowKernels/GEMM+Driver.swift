@@ -160,9 +160,8 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
                             packA(p, i0: ic + wholeRows, mCount: mcur - wholeRows, k0: pc, kCount: kcur,
                                   into: packedA + wholeRows * kcur)
                         }
-                        var none = _PrefetchStream()
                         macroKernel(p, packedA, packedB, i0: ic, mCount: mcur, j0: jc, nCount: ncur, kCount: kcur, k0: pc,
-                                    directRows: wholeRows, first: first, last: last, scratch: scratch, prefetch: &none)
+                                    directRows: wholeRows, first: first, last: last, scratch: scratch)
                         ic += mcur
                     }
                 }
@@ -398,8 +397,7 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
     @inline(__always)
     static func macroKernel(_ p: _GEMMProblem<T>, _ packedA: UnsafeMutablePointer<T>, _ packedB: UnsafeMutablePointer<T>,
                             i0: Int, mCount: Int, j0: Int, nCount: Int, kCount: Int, k0: Int, directRows: Int,
-                            first: Bool, last: Bool,
-                            scratch: UnsafeMutablePointer<T>, prefetch: inout _PrefetchStream) {
+                            first: Bool, last: Bool, scratch: UnsafeMutablePointer<T>) {
         let mr = Kernel.mr, nr = Kernel.nr
         // First K block: C = alpha·AB + beta·C (C unread when beta == 0);
         // later blocks: C = alpha·AB + 1·C.
@@ -418,32 +416,21 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
                 let direct = ir < directRows
                 let aPanel = direct ? _InPlaceA.start(p, row: i0 + ir, k0: k0) : UnsafePointer(packedA + ir * kCount)
                 var jr = 0
+                var none = _PrefetchStream()
                 while jr < nCount {
                     computeTile(p, aPanel, UnsafePointer(packedB + jr * kCount), kCount: kCount, row: i0 + ir, col: j0 + jr,
                                 rowCount: mrCur, colCount: min(nr, nCount - jr), beta: beta, readC: readC, last: last,
-                                scratch: scratch, prefetch: &prefetch, aInPlace: direct ? _InPlaceA(p) : nil)
+                                scratch: scratch, prefetch: &none, aInPlace: direct ? _InPlaceA(p) : nil)
                     jr += nr
                 }
                 ir += mr
             }
             return
         }
-        var jr = 0
-        while jr < nCount {
-            let nrCur = min(nr, nCount - jr)
-            let bPanel = UnsafePointer(packedB + jr * kCount)
-            var ir = 0
-            while ir < mCount {
-                let mrCur = min(mr, mCount - ir)
-                let direct = ir < directRows
-                let aPanel = direct ? _InPlaceA.start(p, row: i0 + ir, k0: k0) : UnsafePointer(packedA + ir * kCount)
-                computeTile(p, aPanel, bPanel, kCount: kCount, row: i0 + ir, col: j0 + jr, rowCount: mrCur, colCount: nrCur,
-                            beta: beta, readC: readC, last: last, scratch: scratch, prefetch: &prefetch,
-                            aInPlace: direct ? _InPlaceA(p) : nil)
-                ir += mr
-            }
-            jr += nr
-        }
+        // Panel by panel: the loops of `overlappedMacroKernel`, with nothing to pack.
+        overlappedMacroKernel(p, packedA, packedB, i0: i0, mCount: mCount, j0: j0, nCount: nCount, kCount: kCount, k0: k0,
+                              directRows: directRows, first: first, last: last, scratch: scratch, next: packedB,
+                              nextK0: 0, nextKCount: 0, nextJ0: 0, nextNCount: 0)
     }
 
     /// Rows 0..<4 of a micro-tile (A panel rows 0..<4 of MR, a full NR = 2-vector B
@@ -558,7 +545,13 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
                            ldc: Int, alpha: T, beta: T, readC: Bool, prefetch: inout _PrefetchStream) {
         let w = V.lanes, nr = Kernel.nr
         precondition(Kernel.mr == 12 && nr == 2 * w, "wideKernel is written for a 12 × 2-vector tile")
-        var c0_0 = V(repeating: 0), c0_1 = V(repeating: 0), c1_0 = V(repeating: 0), c1_1 = V(repeating: 0), c2_0 = V(repeating: 0), c2_1 = V(repeating: 0), c3_0 = V(repeating: 0), c3_1 = V(repeating: 0), c4_0 = V(repeating: 0), c4_1 = V(repeating: 0), c5_0 = V(repeating: 0), c5_1 = V(repeating: 0), c6_0 = V(repeating: 0), c6_1 = V(repeating: 0), c7_0 = V(repeating: 0), c7_1 = V(repeating: 0), c8_0 = V(repeating: 0), c8_1 = V(repeating: 0), c9_0 = V(repeating: 0), c9_1 = V(repeating: 0), c10_0 = V(repeating: 0), c10_1 = V(repeating: 0), c11_0 = V(repeating: 0), c11_1 = V(repeating: 0)
+        // 24 named accumulators, so that they stay in registers.
+        var c0_0 = V(repeating: 0), c0_1 = V(repeating: 0), c1_0 = V(repeating: 0), c1_1 = V(repeating: 0)
+        var c2_0 = V(repeating: 0), c2_1 = V(repeating: 0), c3_0 = V(repeating: 0), c3_1 = V(repeating: 0)
+        var c4_0 = V(repeating: 0), c4_1 = V(repeating: 0), c5_0 = V(repeating: 0), c5_1 = V(repeating: 0)
+        var c6_0 = V(repeating: 0), c6_1 = V(repeating: 0), c7_0 = V(repeating: 0), c7_1 = V(repeating: 0)
+        var c8_0 = V(repeating: 0), c8_1 = V(repeating: 0), c9_0 = V(repeating: 0), c9_1 = V(repeating: 0)
+        var c10_0 = V(repeating: 0), c10_1 = V(repeating: 0), c11_0 = V(repeating: 0), c11_1 = V(repeating: 0)
         // Row pointers as in `narrowKernel`.
         var p0 = a, p3 = a + 3 * rs, p6 = a + 6 * rs, p9 = a + 9 * rs, pb = b
         let rs2 = 2 * rs
