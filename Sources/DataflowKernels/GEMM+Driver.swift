@@ -673,8 +673,14 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
             let panel = dst + ir * kCount
             if p.transposeA {
                 // op(A)[i, p] = A[p, i]: MR contiguous values per p.
+                let ahead = 8 * p.a.rowStride
                 for q in 0..<kCount {
                     let src = p.a.at(k0 + q, i0 + ir), d = panel + q * mr
+                    if q + 8 < kCount {
+                        // One row of A per step, 2 KiB and more apart: latency-bound without this.
+                        _prefetchRead(src + ahead)
+                        _prefetchRead(src + (ahead + mr - 1))
+                    }
                     if rowsHere == mr {
                         d.update(from: src, count: mr)
                     } else {
