@@ -14,7 +14,7 @@ enum SpeedupCommand: BenchCommand {
         .option("dtype", "float or double", default: "float"),
         .option("reps", "timed repetitions per thread count", default: "5"),
         .option("warmup", "untimed runs before timing", default: "2"),
-        .option("tiles", "tile tasks per large matmul (default: 1 with one thread, else 4 × threads)"),
+        .option("tiles", "tile tasks per large matmul (default: 1 with one thread, else 2 × threads)"),
         .option("simulate", "core counts to simulate", default: "4,8,16,32,64"),
         .option("sim-tiles", "tile tasks per large matmul in the program traced for simulation", default: "64"),
         .option("trace", "write a Chrome trace (JSON) of one step to this file"),

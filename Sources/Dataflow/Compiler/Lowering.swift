@@ -271,7 +271,7 @@ struct Lowering {
             let k = ta ? ins[0].matrixShape.rows : ins[0].matrixShape.cols
             let f = 2.0 * Double(m) * Double(n) * Double(k)
             flops += f
-            let target = f < options.minimumTileFlops * 2 ? 1 : max(1, min(options.tilesPerMatmul ?? (workers == 1 ? 1 : 4 * workers), Int(f / options.minimumTileFlops)))
+            let target = f < options.minimumTileFlops * 2 ? 1 : max(1, min(options.tilesPerMatmul ?? (workers == 1 ? 1 : 2 * workers), Int(f / options.minimumTileFlops)))
             let tiling = GEMMTiling.automatic(m: m, n: n, k: k, targetTiles: target)
             let (a, bb) = (ins[0], ins[1])
             let extra = ins.count > 2 ? ins[2] : nil
