@@ -130,7 +130,7 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
         let mcMax = streaming ? GEMMTiling.roundUp(rows.count, mr) : min(Kernel.mc, GEMMTiling.roundUp(rows.count, mr))
         let kcAlloc = max(1, min(kcMax, kTotal))
         let buffers = _PackingArena.current().buffers(
-            T.self, aCount: mcMax * kcAlloc, bCount: kcAlloc * (streaming ? 2 * max(nr, ncSmallM) : ncMax), scratchCount: 2 * mr * nr + nr + 16)
+            T.self, aCount: mcMax * kcAlloc, bCount: kcAlloc * (streaming ? 2 * max(nr, ncSmallM) : ncMax), scratchCount: 2 * mr * nr + nr)
         let packedA = buffers.a, packedB = buffers.b, scratch = buffers.scratch
         if streaming && kTotal > Kernel.shortK {
             smallM(p, rows: rows, cols: cols, kcMax: kcMax, packedA: packedA, packedB: packedB, scratch: scratch)

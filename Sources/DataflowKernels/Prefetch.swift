@@ -54,9 +54,6 @@ struct _PrefetchStream {
         lastLine = (start + rowBytes - 1) & ~63
     }
 
-    /// Cache lines in the block (rows × the lines of a row, at most one more per row).
-    var lineCount: Int { rowsLeft * ((rowBytes + 63) / 64 + 1) }
-
     /// Prefetches the next `lines` cache lines of the block, if any are left.
     @inline(__always)
     mutating func advance(lines: Int) {

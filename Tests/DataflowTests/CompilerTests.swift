@@ -195,16 +195,7 @@ struct CompilerTests {
         let grads = try grad(of: net.loss, wrt: net.parameters)
         let f = try compile(inputs: [net.x, net.y], outputs: [net.loss, net.probabilities] + grads, options: CompileOptions(workers: workers))
         let values = try f(feeds)
-        let reference = ReferenceMLP.run(
-            sizes: [7, 5, 4, 3], x: feeds["x"]!.asDoubles(), labels: feeds["y"]!.int32s!.map(Int.init),
-            weights: try net.weights.map { try g.value(of: $0).asDoubles() },
-            biases: try net.biases.map { try g.value(of: $0).asDoubles() })
-        #expect(abs(values[0].scalarValue! - reference.loss) < 1e-12)
-        #expect(maxAbsDifference(values[1].asDoubles(), reference.probabilities) < 1e-12)
-        let expected = reference.weightGradients + reference.biasGradients
-        for (k, p) in net.parameters.enumerated() {
-            #expect(maxAbsDifference(values[2 + k].asDoubles(), expected[k]) < 1e-12, "\(p.label)")
-        }
+        try expectMatchesReferenceMLP(values, of: net, in: g, sizes: [7, 5, 4, 3], feeds: feeds)
     }
 
     @Test("compiled gradients against central finite differences of the compiled loss")

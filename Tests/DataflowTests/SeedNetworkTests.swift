@@ -19,17 +19,7 @@ import Dataflow
         #expect(net.loss.op == .crossEntropy)
         let grads = try grad(of: net.loss, wrt: net.parameters)
         let values = try evaluate([net.loss, net.probabilities] + grads, feeds: feeds)
-        let reference = ReferenceMLP.run(
-            sizes: Self.sizes, x: feeds["x"]!.asDoubles(), labels: feeds["y"]!.int32s!.map(Int.init),
-            weights: try net.weights.map { try g.value(of: $0).asDoubles() },
-            biases: try net.biases.map { try g.value(of: $0).asDoubles() })
-        #expect(abs(values[0].scalarValue! - reference.loss) < 1e-12)
-        #expect(maxAbsDifference(values[1].asDoubles(), reference.probabilities) < 1e-12)
-        let expected = reference.weightGradients + reference.biasGradients
-        for (k, p) in net.parameters.enumerated() {
-            #expect(values[2 + k].shape == (try g.value(of: p)).shape, "\(p.label)")
-            #expect(maxAbsDifference(values[2 + k].asDoubles(), expected[k]) < 1e-12, "\(p.label)")
-        }
+        try expectMatchesReferenceMLP(values, of: net, in: g, sizes: Self.sizes, feeds: feeds, checkShapes: true)
     }
 
     @Test func gradientsMatchFiniteDifferences() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import Dataflow
 
 // Shared helpers for the Dataflow tests (and the lead's compiler tests):
@@ -80,6 +81,28 @@ func gradientCheck(of loss: Tensor, wrt: [Tensor], feeds: [String: TensorValue] 
         _ = try set(original)
     }
     return GradientCheckResult(passed: worstRatio <= 1, worstRatio: worstRatio, worst: worst, checkedElements: checked)
+}
+
+/// Expects `values` = [loss, probabilities, the gradients of `net.parameters`…] of the
+/// seed network `net` (built in `g`, Double) to match `ReferenceMLP` on the same feeds
+/// and parameter values within 1e-12; with `checkShapes`, each gradient's shape must
+/// also be its parameter's.
+func expectMatchesReferenceMLP(_ values: [TensorValue], of net: SeedNetwork, in g: Graph, sizes: [Int],
+                               feeds: [String: TensorValue], checkShapes: Bool = false,
+                               sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let reference = ReferenceMLP.run(
+        sizes: sizes, x: feeds["x"]!.asDoubles(), labels: feeds["y"]!.int32s!.map(Int.init),
+        weights: try net.weights.map { try g.value(of: $0).asDoubles() },
+        biases: try net.biases.map { try g.value(of: $0).asDoubles() })
+    #expect(abs(values[0].scalarValue! - reference.loss) < 1e-12, sourceLocation: sourceLocation)
+    #expect(maxAbsDifference(values[1].asDoubles(), reference.probabilities) < 1e-12, sourceLocation: sourceLocation)
+    let expected = reference.weightGradients + reference.biasGradients
+    for (k, p) in net.parameters.enumerated() {
+        if checkShapes {
+            #expect(values[2 + k].shape == (try g.value(of: p)).shape, "\(p.label)", sourceLocation: sourceLocation)
+        }
+        #expect(maxAbsDifference(values[2 + k].asDoubles(), expected[k]) < 1e-12, "\(p.label)", sourceLocation: sourceLocation)
+    }
 }
 
 /// The seed network (sigmoid hidden layers, linear output, softmax, mean

@@ -44,11 +44,6 @@ extension GraphStorage {
         a.rank == b.rank && zip(a.dims, b.dims).allSatisfy { compatible($0, $1) }
     }
 
-    /// The more precise of two compatible shapes (known dimensions win).
-    static func unify(_ a: Shape, _ b: Shape) -> Shape {
-        Shape(zip(a.dims, b.dims).map { $0 ?? $1 })
-    }
-
     /// A reshape target with its unknown dimension resolved when the input's element
     /// count is known.
     func canonicalReshape(_ target: Shape, of input: NodeID) throws -> Shape {
