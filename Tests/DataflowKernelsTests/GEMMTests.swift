@@ -166,6 +166,45 @@ let gemmShapes: [(Int, Int, Int)] = [
         }
     }
 
+    /// Column tiles (op(A) = Aᵀ with few columns, vectorised along M:
+    /// GEMM+ColumnTiles.swift) round exactly like the packed and in-place paths on the
+    /// materialised transpose: every epilogue, beta ≠ 0, two K blocks (k > KC = 1024),
+    /// a ragged last group of columns, op(B) = Bᵀ, rows past a multiple of 16 (left to
+    /// the packed path), and tilings that split the rows and columns.
+    @Test(arguments: [(50, 13, 1100), (512, 40, 256), (37, 64, 70), (100, 7, 3), (16, 1, 5), (3000, 40, 20)])
+    func columnTilesMatchMaterialisedTransposes(m: Int, n: Int, k: Int) throws {
+        let bias = randomMatrix(Float.self, rows: 1, cols: n, seed: 52)
+        let y = randomMatrix(Float.self, rows: m, cols: n, seed: 53)
+        let epilogues: [GEMMEpilogue<Float>] = [.none, .bias(bias, .sigmoid), .activation(.relu), .activationGradient(.tanh, output: y)]
+        for tb in [false, true] {
+            let (a, b, c) = operands(Float.self, m: m, n: n, k: k, ta: true, tb: tb, pad: 3, seed: 51)
+            let opA = MatrixView(TensorBuffer<Float>(count: m * k), rows: m, cols: k)
+            for i in 0..<m { for p in 0..<k { opA[i, p] = a[p, i] } }
+            for epilogue in epilogues {
+                let flagged = c.copied(), plain = c.copied(), tiled = c.copied()
+                try GEMM.multiply(a, transposeA: true, b, transposeB: tb, into: flagged, alpha: 0.7, beta: 0.3, epilogue: epilogue)
+                try GEMM.multiply(opA, transposeA: false, b, transposeB: tb, into: plain, alpha: 0.7, beta: 0.3, epilogue: epilogue)
+                let tiling = GEMMTiling(m: m, n: n, k: k, tileRows: 36, tileCols: 32)
+                for t in 0..<tiling.tileCount {
+                    try GEMM.multiplyTile(a, transposeA: true, b, transposeB: tb, into: tiled, alpha: 0.7, beta: 0.3,
+                                          epilogue: epilogue, tiling: tiling, tile: t)
+                }
+                // The first differing element, not the whole arrays (3000×40 would flood the log).
+                func firstDifference(_ x: MatrixView<Float>) -> Int? {
+                    let (u, v) = (flagged.elements, x.elements)
+                    return u.indices.first { u[$0].bitPattern != v[$0].bitPattern }
+                }
+                #expect(firstDifference(plain) == nil, "\(m)×\(n)×\(k) transposeB \(tb) \(epilogue): flag vs materialised")
+                #expect(firstDifference(tiled) == nil, "\(m)×\(n)×\(k) transposeB \(tb) \(epilogue): untiled vs tiled")
+            }
+            // And against the naive twin (the bitwise checks above cannot see an error both paths share).
+            let checked = c.copied()
+            let (ref, scale) = referenceGEMM(a, true, b, tb, c, alpha: 0.7, beta: 0.3)
+            try GEMM.multiply(a, transposeA: true, b, transposeB: tb, into: checked, alpha: 0.7, beta: 0.3)
+            expectClose(checked, ref, scale, k: k, "column tiles \(m)×\(n)×\(k) transposeB \(tb)")
+        }
+    }
+
     /// Rows in a bottom edge tile (here 4 and 8 rows past a multiple of MR = 12, the
     /// four-row kernel) round exactly like the same rows inside a full tile.
     @Test(arguments: [16, 20])

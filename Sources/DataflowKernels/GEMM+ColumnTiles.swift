@@ -1,0 +1,246 @@
+// Column tiles: C = op(A)·op(B) with op(A) = Aᵀ and few columns (the weight
+// gradient of a narrow layer, Xᵀ·dZ with dZ 40 wide), vectorised along M instead
+// of N.
+//
+// A BLIS micro-tile is MR rows × NR columns, NR a multiple of the vector width: a
+// C only 40 wide leaves an 8-column edge that runs half-empty vectors, and packing
+// Aᵀ into MR-row panels (12 floats from a new row of A per step) is amortised over
+// only two panels. perf on 512×40×256 TN put ~25% of the time in each. Here the
+// roles turn: a column tile is 3 vectors of rows (48 for Float) × 8 columns; per
+// step it loads three vectors straight from a row of A (Aᵀ's rows i…i+47 at depth
+// p are contiguous in A's row p: no packing), broadcasts 8 values of op(B) and
+// issues 24 full-width FMAs. The accumulators hold columns of C, so the tile is
+// transposed in registers (8×16 blocks, 24 shuffles each) before C is read, scaled
+// and stored.
+//
+// Rounding is that of every other path: each element sums its products in
+// ascending p from zero with one fused multiply-add per step (a·b = b·a exactly),
+// over the same global partition of K into blocks, then alpha·acc (+ beta·C) and
+// the epilogue, so the results are bitwise those of the packed path and of any
+// tiling (GEMMTests pins this against materialised transposes).
+
+extension _FloatGEMMKernel {
+    /// Whether tile C[rows, cols] with op(A) = Aᵀ runs as column tiles: up to 32
+    /// columns always; up to 64 when the packed path would leave a half-empty vector
+    /// (a column count not a multiple of 16) or when the part of A the tile reads
+    /// per K block fits in half the L2 (every column group after the first then
+    /// reads it from L2). Measured (1 thread, CPU time, GFLOP/s, packed → column):
+    /// 512×40×256 87–98 → 134–136, 3000×40×256 88–89 → 109–117, 256×40×3000 73 → 120,
+    /// 4096×40×1024 76 → 83, 3000×16×256 60–64 → 88, 3000×8×256 32 → 70,
+    /// 512×64×256 125 → 132, 512×32×256 97–100 → 134; left packed: 3000×64×256
+    /// 123 → 113–118, 2048×48×2048 91 → 83–87 (A from memory, rows 8 KiB apart),
+    /// 3000×48×256 107 → 114 and 3000×32×256 100 → 104 (small losses of the rule).
+    static func usesColumnTiles(_ p: _GEMMProblem<Float>, rows: Int, cols: Int) -> Bool {
+        guard p.transposeA, cols <= 64 else { return false }
+        let aBytes = rows * min(p.k, kc) * MemoryLayout<Float>.stride
+        return cols < 32 || cols % 16 != 0 || aBytes <= 1 << 20
+    }
+
+    /// Columns per column tile.
+    static var columnTileWidth: Int { 8 }
+
+    /// Computes rows [rows.lowerBound, rows.lowerBound + r) of C[rows, cols] as column
+    /// tiles and returns r (a multiple of 16; 0 when the shape is not one for them).
+    /// The remaining rows are left to the packed path.
+    static func columnTiles(_ p: _GEMMProblem<Float>, rows: Range<Int>, cols: Range<Int>) -> Int {
+        let w = 16, width = columnTileWidth
+        let kTotal = p.k
+        guard rows.count >= w, kTotal > 0, usesColumnTiles(p, rows: rows.count, cols: cols.count) else { return 0 }
+        let handled = rows.count / w * w, end = rows.lowerBound + handled
+        let kcMax = _GEMMDriver<Self>.kcBlock(kTotal, cap: kc)
+        let fullGroups = cols.count / width, ragged = cols.count - fullGroups * width
+        // A ragged last group reads op(B) from a zero-padded K×8 copy.
+        let bCopy = ragged > 0 ? _PackingArena.current().buffers(Float.self, aCount: 0, bCount: kcMax * width, scratchCount: 0).b
+                               : nil
+        var pc = 0
+        repeat {
+            let kcur = min(kcMax, kTotal - pc)
+            let first = pc == 0, last = pc + kcur >= kTotal
+            if let bCopy {
+                let j0 = cols.lowerBound + fullGroups * width
+                for q in 0..<kcur {
+                    for jj in 0..<width {
+                        bCopy[q * width + jj] = jj < ragged
+                            ? (p.transposeB ? p.b.at(j0 + jj, pc + q).pointee : p.b.at(pc + q, j0 + jj).pointee) : 0
+                    }
+                }
+            }
+            var i = rows.lowerBound
+            while i < end {
+                let vectors = min(3, (end - i) / w)
+                var g = 0
+                while g * width < cols.count {
+                    let col = cols.lowerBound + g * width
+                    columnTile(p, row: i, vectors: vectors, col: col, colCount: min(width, cols.upperBound - col),
+                               k0: pc, kCount: kcur, first: first, last: last, bCopy: g < fullGroups ? nil : bCopy)
+                    g += 1
+                }
+                i += vectors * w
+            }
+            pc += kcur
+        } while pc < kTotal
+        return handled
+    }
+
+    /// One tile: rows row..<row+16·vectors (vectors 1…3), columns col..<col+colCount
+    /// (colCount ≤ 8), K block [k0, k0+kCount).
+    @inline(__always)
+    static func columnTile(_ p: _GEMMProblem<Float>, row: Int, vectors: Int, col: Int, colCount: Int, k0: Int, kCount: Int,
+                           first: Bool, last: Bool, bCopy: UnsafeMutablePointer<Float>?) {
+        let a = UnsafePointer(p.a.at(k0, row)), lda = p.a.rowStride
+        // Missing vectors read vector 0 again (valid memory) and are not stored.
+        let o1 = vectors > 1 ? 16 : 0, o2 = vectors > 2 ? 32 : 0
+        let readC = !first || p.beta != 0
+        let beta: Float = first ? p.beta : 1
+        // Three instances of the kernel, each with its stores: a result carried out of
+        // the branches as one value made LLVM keep half the accumulators on the stack.
+        if let bCopy {
+            columnKernel(p, k: kCount, a: a, lda: lda, o1: o1, o2: o2, b: UnsafePointer(bCopy), bStep: columnTileWidth, bcs: 1,
+                         row: row, vectors: vectors, col: col, colCount: colCount, beta: beta, readC: readC, last: last)
+        } else if !p.transposeB {
+            columnKernel(p, k: kCount, a: a, lda: lda, o1: o1, o2: o2, b: UnsafePointer(p.b.at(k0, col)), bStep: p.b.rowStride,
+                         bcs: 1, row: row, vectors: vectors, col: col, colCount: colCount, beta: beta, readC: readC, last: last)
+        } else {
+            columnKernel(p, k: kCount, a: a, lda: lda, o1: o1, o2: o2, b: UnsafePointer(p.b.at(col, k0)), bStep: 1,
+                         bcs: p.b.rowStride, row: row, vectors: vectors, col: col, colCount: colCount, beta: beta, readC: readC,
+                         last: last)
+        }
+    }
+
+    /// Σ_p A[p, row-block]·op(B)[p, j] for the 8 columns j: per vector of rows, one
+    /// accumulator per column (lane l = row l). op(B)[p, j] is at b[p·bStep + j·bcs].
+    @inline(__always)
+    static func columnKernel(_ p: _GEMMProblem<Float>, k: Int, a: UnsafePointer<Float>, lda: Int, o1: Int, o2: Int,
+                             b: UnsafePointer<Float>, bStep: Int, bcs: Int, row: Int, vectors: Int, col: Int, colCount: Int,
+                             beta: Float, readC: Bool, last: Bool) {
+        typealias V = SIMD16<Float>
+        var c00 = V(), c01 = V(), c02 = V(), c03 = V(), c04 = V(), c05 = V(), c06 = V(), c07 = V()
+        var c10 = V(), c11 = V(), c12 = V(), c13 = V(), c14 = V(), c15 = V(), c16 = V(), c17 = V()
+        var c20 = V(), c21 = V(), c22 = V(), c23 = V(), c24 = V(), c25 = V(), c26 = V(), c27 = V()
+        // Rows of A are lda apart (2 KiB and more for the seed shapes): fetch 8 ahead.
+        let ahead = 8 * lda
+        var pa = a, pb = b
+        for q in 0..<k {
+            if q + 8 < k {
+                _prefetchRead(pa + ahead)
+                _prefetchRead(pa + (ahead + o1))
+                _prefetchRead(pa + (ahead + o2))
+            }
+
+            let a0 = V.load(pa), a1 = V.load(pa + o1), a2 = V.load(pa + o2)
+            var x = V(repeating: pb[0])
+            c00 = _fma(a0, x, c00); c10 = _fma(a1, x, c10); c20 = _fma(a2, x, c20)
+            x = V(repeating: pb[bcs])
+            c01 = _fma(a0, x, c01); c11 = _fma(a1, x, c11); c21 = _fma(a2, x, c21)
+            x = V(repeating: pb[2 * bcs])
+            c02 = _fma(a0, x, c02); c12 = _fma(a1, x, c12); c22 = _fma(a2, x, c22)
+            x = V(repeating: pb[3 * bcs])
+            c03 = _fma(a0, x, c03); c13 = _fma(a1, x, c13); c23 = _fma(a2, x, c23)
+            x = V(repeating: pb[4 * bcs])
+            c04 = _fma(a0, x, c04); c14 = _fma(a1, x, c14); c24 = _fma(a2, x, c24)
+            x = V(repeating: pb[5 * bcs])
+            c05 = _fma(a0, x, c05); c15 = _fma(a1, x, c15); c25 = _fma(a2, x, c25)
+            x = V(repeating: pb[6 * bcs])
+            c06 = _fma(a0, x, c06); c16 = _fma(a1, x, c16); c26 = _fma(a2, x, c26)
+            x = V(repeating: pb[7 * bcs])
+            c07 = _fma(a0, x, c07); c17 = _fma(a1, x, c17); c27 = _fma(a2, x, c27)
+            pa += lda; pb += bStep
+        }
+        storeColumns(p, (c00, c01, c02, c03, c04, c05, c06, c07), row: row, col: col, colCount: colCount, beta: beta, readC: readC,
+                     last: last)
+        if vectors > 1 {
+            storeColumns(p, (c10, c11, c12, c13, c14, c15, c16, c17), row: row + 16, col: col, colCount: colCount, beta: beta,
+                         readC: readC, last: last)
+        }
+        if vectors > 2 {
+            storeColumns(p, (c20, c21, c22, c23, c24, c25, c26, c27), row: row + 32, col: col, colCount: colCount, beta: beta,
+                         readC: readC, last: last)
+        }
+    }
+
+    /// Rows row..<row+16, columns col..<col+colCount of C from the 8 column
+    /// accumulators `r` (r.j lane l = C[row + l, col + j] before scaling): transposed
+    /// in registers to pairs of 8-wide rows, then alpha·x (+ beta·C) and, after the
+    /// last K block, the epilogue, exactly as the micro-kernel and `applyEpilogue`.
+    @inline(never)
+    static func storeColumns(_ p: _GEMMProblem<Float>, _ r: _Columns8, row: Int, col: Int, colCount: Int, beta: Float,
+                             readC: Bool, last: Bool) {
+        typealias V = SIMD16<Float>
+        // Per 128-bit lane L: t0 = C[4L, 0], C[4L, 1], C[4L+1, 0], C[4L+1, 1]; …
+        let t0 = _unpackLo32(r.0, r.1), t1 = _unpackHi32(r.0, r.1)
+        let t2 = _unpackLo32(r.2, r.3), t3 = _unpackHi32(r.2, r.3)
+        let t4 = _unpackLo32(r.4, r.5), t5 = _unpackHi32(r.4, r.5)
+        let t6 = _unpackLo32(r.6, r.7), t7 = _unpackHi32(r.6, r.7)
+        // Per 128-bit lane L: u_c = C[4L + c, 0..<4], u_{4+c} = C[4L + c, 4..<8].
+        let u0 = _unpackLo64(t0, t2), u1 = _unpackHi64(t0, t2), u2 = _unpackLo64(t1, t3), u3 = _unpackHi64(t1, t3)
+        let u4 = _unpackLo64(t4, t6), u5 = _unpackHi64(t4, t6), u6 = _unpackLo64(t5, t7), u7 = _unpackHi64(t5, t7)
+        let alphaV = V(repeating: p.alpha), betaV = V(repeating: beta)
+        let epilogue = last ? p.epilogue : .none
+        var bias = V()
+        if epilogue == .bias {
+            let b8 = load8(p.bias + col, count: colCount)
+            bias = V(lowHalf: b8, highHalf: b8)
+        }
+        let ldc = p.c.rowStride
+        // x holds row ra in lanes 0..<8 and row rb in lanes 8..<16 (offsets from `row`).
+        @inline(__always) func finish(_ x: V, _ ra: Int, _ rb: Int) {
+            let pa = p.c.base + ((row + ra) * ldc + col), pb = p.c.base + ((row + rb) * ldc + col)
+            var x = readC
+                ? alphaV * x + betaV * V(lowHalf: load8(pa, count: colCount), highHalf: load8(pb, count: colCount))
+                : alphaV * x
+            switch epilogue {
+            case .none: break
+            case .bias: x = V.activate(p.activation, x + bias)
+            case .activation: x = V.activate(p.activation, x)
+            case .activationGradient:
+                let ldy = p.output.rowStride
+                let ya = p.output.base + ((row + ra) * ldy + col), yb = p.output.base + ((row + rb) * ldy + col)
+                x = x * V.activationDerivative(p.activation, output: V(lowHalf: load8(ya, count: colCount),
+                                                                       highHalf: load8(yb, count: colCount)))
+            }
+            store8(x.lowHalf, pa, count: colCount)
+            store8(x.highHalf, pb, count: colCount)
+        }
+        finish(_laneHalvesLo(u0, u4), 0, 4); finish(_laneHalvesHi(u0, u4), 8, 12)
+        finish(_laneHalvesLo(u1, u5), 1, 5); finish(_laneHalvesHi(u1, u5), 9, 13)
+        finish(_laneHalvesLo(u2, u6), 2, 6); finish(_laneHalvesHi(u2, u6), 10, 14)
+        finish(_laneHalvesLo(u3, u7), 3, 7); finish(_laneHalvesHi(u3, u7), 11, 15)
+    }
+
+    @inline(__always)
+    static func load8(_ p: UnsafePointer<Float>, count: Int) -> SIMD8<Float> {
+        if count == 8 { return UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
+        var v = SIMD8<Float>()
+        for l in 0..<count { v[l] = p[l] }
+        return v
+    }
+
+    @inline(__always)
+    static func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, count: Int) {
+        if count == 8 {
+            UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+        } else {
+            for l in 0..<count { p[l] = v[l] }
+        }
+    }
+}
+
+extension _DoubleGEMMKernel {
+    /// Column tiles are written for `Float` only; `Double` keeps the packed path.
+    static func columnTiles(_ p: _GEMMProblem<Double>, rows: Range<Int>, cols: Range<Int>) -> Int { 0 }
+}
+
+/// The accumulators of one vector of rows of a column tile: 8 columns.
+typealias _Columns8 = (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>,
+                       SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>)
+
+/// 128-bit lanes a0, b0, a1, b1: per lane L of u_c / u_{4+c}, the two halves of a row.
+@inline(__always) func _laneHalvesLo(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+    SIMD16<Float>(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3], a[4], a[5], a[6], a[7], b[4], b[5], b[6], b[7])
+}
+
+/// 128-bit lanes a2, b2, a3, b3.
+@inline(__always) func _laneHalvesHi(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+    SIMD16<Float>(a[8], a[9], a[10], a[11], b[8], b[9], b[10], b[11], a[12], a[13], a[14], a[15], b[12], b[13], b[14], b[15])
+}
+
