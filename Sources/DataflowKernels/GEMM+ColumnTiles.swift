@@ -67,7 +67,9 @@ extension _FloatGEMMKernel {
             }
             var i = rows.lowerBound
             while i < end {
-                let vectors = min(3, (end - i) / w)
+                // Tiles of 3 vectors; a remainder of 4 as 2 + 2 (the 1-vector kernel is load-bound).
+                let left = (end - i) / w
+                let vectors = left == 4 ? 2 : min(3, left)
                 var g = 0
                 while g * width < cols.count {
                     let col = cols.lowerBound + g * width
@@ -88,30 +90,32 @@ extension _FloatGEMMKernel {
     static func columnTile(_ p: _GEMMProblem<Float>, row: Int, vectors: Int, col: Int, colCount: Int, k0: Int, kCount: Int,
                            first: Bool, last: Bool, bCopy: UnsafeMutablePointer<Float>?) {
         let a = UnsafePointer(p.a.at(k0, row)), lda = p.a.rowStride
-        // Missing vectors read vector 0 again (valid memory) and are not stored.
-        let o1 = vectors > 1 ? 16 : 0, o2 = vectors > 2 ? 32 : 0
         let readC = !first || p.beta != 0
         let beta: Float = first ? p.beta : 1
-        // Three instances of the kernel, each with its stores: a result carried out of
-        // the branches as one value made LLVM keep half the accumulators on the stack.
-        if let bCopy {
-            columnKernel(p, k: kCount, a: a, lda: lda, o1: o1, o2: o2, b: UnsafePointer(bCopy), bStep: columnTileWidth, bcs: 1,
-                         row: row, vectors: vectors, col: col, colCount: colCount, beta: beta, readC: readC, last: last)
-        } else if !p.transposeB {
-            columnKernel(p, k: kCount, a: a, lda: lda, o1: o1, o2: o2, b: UnsafePointer(p.b.at(k0, col)), bStep: p.b.rowStride,
-                         bcs: 1, row: row, vectors: vectors, col: col, colCount: colCount, beta: beta, readC: readC, last: last)
-        } else {
-            columnKernel(p, k: kCount, a: a, lda: lda, o1: o1, o2: o2, b: UnsafePointer(p.b.at(col, k0)), bStep: 1,
-                         bcs: p.b.rowStride, row: row, vectors: vectors, col: col, colCount: colCount, beta: beta, readC: readC,
-                         last: last)
+        // One instance of the kernel per row count and B layout, each with its stores
+        // (a result carried out of the branches as one value made LLVM keep half the
+        // accumulators on the stack; a literal row count drops the unused FMAs).
+        let (b, bStep, bcs) = bCopy.map { (UnsafePointer($0), columnTileWidth, 1) }
+            ?? (p.transposeB ? (UnsafePointer(p.b.at(col, k0)), 1, p.b.rowStride) : (UnsafePointer(p.b.at(k0, col)), p.b.rowStride, 1))
+        @inline(__always) func kernel(_ vectors: Int, _ bcs: Int) {
+            columnKernel(p, k: kCount, a: a, lda: lda, vectors: vectors, b: b, bStep: bStep, bcs: bcs, row: row, col: col,
+                         colCount: colCount, beta: beta, readC: readC, last: last)
+        }
+        switch (vectors, bcs == 1) {
+        case (3, true): kernel(3, 1)
+        case (2, true): kernel(2, 1)
+        case (_, true): kernel(1, 1)
+        case (3, false): kernel(3, bcs)
+        case (2, false): kernel(2, bcs)
+        case (_, false): kernel(1, bcs)
         }
     }
 
     /// Σ_p A[p, row-block]·op(B)[p, j] for the 8 columns j: per vector of rows, one
     /// accumulator per column (lane l = row l). op(B)[p, j] is at b[p·bStep + j·bcs].
     @inline(__always)
-    static func columnKernel(_ p: _GEMMProblem<Float>, k: Int, a: UnsafePointer<Float>, lda: Int, o1: Int, o2: Int,
-                             b: UnsafePointer<Float>, bStep: Int, bcs: Int, row: Int, vectors: Int, col: Int, colCount: Int,
+    static func columnKernel(_ p: _GEMMProblem<Float>, k: Int, a: UnsafePointer<Float>, lda: Int, vectors: Int,
+                             b: UnsafePointer<Float>, bStep: Int, bcs: Int, row: Int, col: Int, colCount: Int,
                              beta: Float, readC: Bool, last: Bool) {
         typealias V = SIMD16<Float>
         var c00 = V(), c01 = V(), c02 = V(), c03 = V(), c04 = V(), c05 = V(), c06 = V(), c07 = V()
@@ -123,27 +127,43 @@ extension _FloatGEMMKernel {
         for q in 0..<k {
             if q + 8 < k {
                 _prefetchRead(pa + ahead)
-                _prefetchRead(pa + (ahead + o1))
-                _prefetchRead(pa + (ahead + o2))
+                if vectors > 1 { _prefetchRead(pa + (ahead + 16)) }
+                if vectors > 2 { _prefetchRead(pa + (ahead + 32)) }
             }
-
-            let a0 = V.load(pa), a1 = V.load(pa + o1), a2 = V.load(pa + o2)
+            // `vectors` is a literal at every call site, so its tests fold away.
+            let a0 = V.load(pa), a1 = vectors > 1 ? V.load(pa + 16) : a0, a2 = vectors > 2 ? V.load(pa + 32) : a0
             var x = V(repeating: pb[0])
-            c00 = _fma(a0, x, c00); c10 = _fma(a1, x, c10); c20 = _fma(a2, x, c20)
+            c00 = _fma(a0, x, c00)
+            if vectors > 1 { c10 = _fma(a1, x, c10) }
+            if vectors > 2 { c20 = _fma(a2, x, c20) }
             x = V(repeating: pb[bcs])
-            c01 = _fma(a0, x, c01); c11 = _fma(a1, x, c11); c21 = _fma(a2, x, c21)
+            c01 = _fma(a0, x, c01)
+            if vectors > 1 { c11 = _fma(a1, x, c11) }
+            if vectors > 2 { c21 = _fma(a2, x, c21) }
             x = V(repeating: pb[2 * bcs])
-            c02 = _fma(a0, x, c02); c12 = _fma(a1, x, c12); c22 = _fma(a2, x, c22)
+            c02 = _fma(a0, x, c02)
+            if vectors > 1 { c12 = _fma(a1, x, c12) }
+            if vectors > 2 { c22 = _fma(a2, x, c22) }
             x = V(repeating: pb[3 * bcs])
-            c03 = _fma(a0, x, c03); c13 = _fma(a1, x, c13); c23 = _fma(a2, x, c23)
+            c03 = _fma(a0, x, c03)
+            if vectors > 1 { c13 = _fma(a1, x, c13) }
+            if vectors > 2 { c23 = _fma(a2, x, c23) }
             x = V(repeating: pb[4 * bcs])
-            c04 = _fma(a0, x, c04); c14 = _fma(a1, x, c14); c24 = _fma(a2, x, c24)
+            c04 = _fma(a0, x, c04)
+            if vectors > 1 { c14 = _fma(a1, x, c14) }
+            if vectors > 2 { c24 = _fma(a2, x, c24) }
             x = V(repeating: pb[5 * bcs])
-            c05 = _fma(a0, x, c05); c15 = _fma(a1, x, c15); c25 = _fma(a2, x, c25)
+            c05 = _fma(a0, x, c05)
+            if vectors > 1 { c15 = _fma(a1, x, c15) }
+            if vectors > 2 { c25 = _fma(a2, x, c25) }
             x = V(repeating: pb[6 * bcs])
-            c06 = _fma(a0, x, c06); c16 = _fma(a1, x, c16); c26 = _fma(a2, x, c26)
+            c06 = _fma(a0, x, c06)
+            if vectors > 1 { c16 = _fma(a1, x, c16) }
+            if vectors > 2 { c26 = _fma(a2, x, c26) }
             x = V(repeating: pb[7 * bcs])
-            c07 = _fma(a0, x, c07); c17 = _fma(a1, x, c17); c27 = _fma(a2, x, c27)
+            c07 = _fma(a0, x, c07)
+            if vectors > 1 { c17 = _fma(a1, x, c17) }
+            if vectors > 2 { c27 = _fma(a2, x, c27) }
             pa += lda; pb += bStep
         }
         storeColumns(p, (c00, c01, c02, c03, c04, c05, c06, c07), row: row, col: col, colCount: colCount, beta: beta, readC: readC,
