@@ -39,99 +39,125 @@ extension _FloatGEMMKernel {
     /// Columns per column tile.
     static var columnTileWidth: Int { 8 }
 
-    /// Computes rows [rows.lowerBound, rows.lowerBound + r) of C[rows, cols] as column
-    /// tiles and returns r (a multiple of 16; 0 when the shape is not one for them).
-    /// The remaining rows are left to the packed path.
+    /// Computes C[rows, cols] as column tiles and returns rows.count, or returns 0 at
+    /// once when the shape is not one for them (the packed path then does it all).
     static func columnTiles(_ p: _GEMMProblem<Float>, rows: Range<Int>, cols: Range<Int>) -> Int {
         let w = 16, width = columnTileWidth
         let kTotal = p.k
-        guard rows.count >= w, kTotal > 0, usesColumnTiles(p, rows: rows.count, cols: cols.count) else { return 0 }
-        let handled = rows.count / w * w, end = rows.lowerBound + handled
+        guard !rows.isEmpty, kTotal > 0, usesColumnTiles(p, rows: rows.count, cols: cols.count) else { return 0 }
+        let end = rows.lowerBound + rows.count / w * w, tail = rows.upperBound - end  // rows past the last whole vector
         let kcMax = _GEMMDriver<Self>.kcBlock(kTotal, cap: kc)
         let fullGroups = cols.count / width, ragged = cols.count - fullGroups * width
-        // A ragged last group reads op(B) from a zero-padded K×8 copy.
-        let bCopy = ragged > 0 ? _PackingArena.current().buffers(Float.self, aCount: 0, bCount: kcMax * width, scratchCount: 0).b
-                               : nil
+        // Rows past the last whole vector read A from a zero-padded K×16 copy, a ragged
+        // last group of columns op(B) from a zero-padded K×8 copy.
+        let copies = _PackingArena.current().buffers(Float.self, aCount: tail > 0 ? kcMax * w : 0,
+                                                     bCount: ragged > 0 ? kcMax * width : 0, scratchCount: 0)
         var pc = 0
         repeat {
             let kcur = min(kcMax, kTotal - pc)
             let first = pc == 0, last = pc + kcur >= kTotal
-            if let bCopy {
+            if ragged > 0 {
                 let j0 = cols.lowerBound + fullGroups * width
                 for q in 0..<kcur {
                     for jj in 0..<width {
-                        bCopy[q * width + jj] = jj < ragged
+                        copies.b[q * width + jj] = jj < ragged
                             ? (p.transposeB ? p.b.at(j0 + jj, pc + q).pointee : p.b.at(pc + q, j0 + jj).pointee) : 0
                     }
                 }
             }
-            var i = rows.lowerBound
-            while i < end {
+            if tail > 0 {
+                for q in 0..<kcur {
+                    // Lane by lane into a vector (`update(from:)` here cost a memmove call per row).
+                    let src = p.a.at(pc + q, end)
+                    var v = SIMD16<Float>()
+                    for l in 0..<tail { v[l] = src[l] }
+                    UnsafeMutableRawPointer(copies.a + q * w).storeBytes(of: v, as: SIMD16<Float>.self)
+                }
+            }
+            // Vectors of rows, the last one (with `tail` rows) read from the copy.
+            let units = rows.count / w + (tail > 0 ? 1 : 0)
+            var u = 0
+            while u < units {
                 // Tiles of 3 vectors; a remainder of 4 as 2 + 2 (the 1-vector kernel is load-bound).
-                let left = (end - i) / w
-                let vectors = left == 4 ? 2 : min(3, left)
+                let vectors = units - u == 4 ? 2 : min(3, units - u)
+                let row = rows.lowerBound + u * w
+                let fromCopy = tail > 0 && u + vectors == units
                 var g = 0
                 while g * width < cols.count {
                     let col = cols.lowerBound + g * width
-                    columnTile(p, row: i, vectors: vectors, col: col, colCount: min(width, cols.upperBound - col),
-                               k0: pc, kCount: kcur, first: first, last: last, bCopy: g < fullGroups ? nil : bCopy)
+                    columnTile(p, row: row, vectors: vectors, rowCount: min(vectors * w, rows.upperBound - row), col: col,
+                               colCount: min(width, cols.upperBound - col), k0: pc, kCount: kcur, first: first, last: last,
+                               aCopy: fromCopy ? copies.a : nil, bCopy: g < fullGroups ? nil : copies.b)
                     g += 1
                 }
-                i += vectors * w
+                u += vectors
             }
             pc += kcur
         } while pc < kTotal
-        return handled
+        return rows.count
     }
 
-    /// One tile: rows row..<row+16·vectors (vectors 1…3), columns col..<col+colCount
-    /// (colCount ≤ 8), K block [k0, k0+kCount).
+    /// One tile: rows row..<row+rowCount in `vectors` vectors (1…3; the last one read
+    /// from `aCopy` when given, with rowCount then short of 16·vectors), columns
+    /// col..<col+colCount (colCount ≤ 8), K block [k0, k0+kCount).
     @inline(__always)
-    static func columnTile(_ p: _GEMMProblem<Float>, row: Int, vectors: Int, col: Int, colCount: Int, k0: Int, kCount: Int,
-                           first: Bool, last: Bool, bCopy: UnsafeMutablePointer<Float>?) {
+    static func columnTile(_ p: _GEMMProblem<Float>, row: Int, vectors: Int, rowCount: Int, col: Int, colCount: Int, k0: Int,
+                           kCount: Int, first: Bool, last: Bool, aCopy: UnsafeMutablePointer<Float>?,
+                           bCopy: UnsafeMutablePointer<Float>?) {
         let a = UnsafePointer(p.a.at(k0, row)), lda = p.a.rowStride
+        let (aLast, ldLast) = aCopy.map { (UnsafePointer($0), 16) } ?? (a + 16 * (vectors - 1), lda)
+        let (b, bStep, bcs) = bCopy.map { (UnsafePointer($0), columnTileWidth, 1) }
+            ?? (p.transposeB ? (UnsafePointer(p.b.at(col, k0)), 1, p.b.rowStride)
+                             : (UnsafePointer(p.b.at(k0, col)), p.b.rowStride, 1))
+        let o = _ColumnOperands(a: a, lda: lda, aLast: aLast, ldLast: ldLast, b: b, bStep: bStep, bcs: bcs)
         let readC = !first || p.beta != 0
         let beta: Float = first ? p.beta : 1
-        // One instance of the kernel per row count and B layout, each with its stores
-        // (a result carried out of the branches as one value made LLVM keep half the
-        // accumulators on the stack; a literal row count drops the unused FMAs).
-        let (b, bStep, bcs) = bCopy.map { (UnsafePointer($0), columnTileWidth, 1) }
-            ?? (p.transposeB ? (UnsafePointer(p.b.at(col, k0)), 1, p.b.rowStride) : (UnsafePointer(p.b.at(k0, col)), p.b.rowStride, 1))
-        @inline(__always) func kernel(_ vectors: Int, _ bcs: Int) {
-            columnKernel(p, k: kCount, a: a, lda: lda, vectors: vectors, b: b, bStep: bStep, bcs: bcs, row: row, col: col,
-                         colCount: colCount, beta: beta, readC: readC, last: last)
-        }
+        // One specialisation per row count and B layout (type parameters: an
+        // @inline(__always) function taking them as values was not always inlined, and
+        // then tested them at run time inside the loop).
         switch (vectors, bcs == 1) {
-        case (3, true): kernel(3, 1)
-        case (2, true): kernel(2, 1)
-        case (_, true): kernel(1, 1)
-        case (3, false): kernel(3, bcs)
-        case (2, false): kernel(2, bcs)
-        case (_, false): kernel(1, bcs)
+        case (3, true): columnKernel(_Three.self, _UnitStride.self, p, o, k: kCount, row: row, rowCount: rowCount, col: col,
+                                     colCount: colCount, beta: beta, readC: readC, last: last)
+        case (2, true): columnKernel(_Two.self, _UnitStride.self, p, o, k: kCount, row: row, rowCount: rowCount, col: col,
+                                     colCount: colCount, beta: beta, readC: readC, last: last)
+        case (_, true): columnKernel(_One.self, _UnitStride.self, p, o, k: kCount, row: row, rowCount: rowCount, col: col,
+                                     colCount: colCount, beta: beta, readC: readC, last: last)
+        case (3, false): columnKernel(_Three.self, _AnyStride.self, p, o, k: kCount, row: row, rowCount: rowCount, col: col,
+                                      colCount: colCount, beta: beta, readC: readC, last: last)
+        case (2, false): columnKernel(_Two.self, _AnyStride.self, p, o, k: kCount, row: row, rowCount: rowCount, col: col,
+                                      colCount: colCount, beta: beta, readC: readC, last: last)
+        case (_, false): columnKernel(_One.self, _AnyStride.self, p, o, k: kCount, row: row, rowCount: rowCount, col: col,
+                                      colCount: colCount, beta: beta, readC: readC, last: last)
         }
     }
 
-    /// Σ_p A[p, row-block]·op(B)[p, j] for the 8 columns j: per vector of rows, one
-    /// accumulator per column (lane l = row l). op(B)[p, j] is at b[p·bStep + j·bcs].
-    @inline(__always)
-    static func columnKernel(_ p: _GEMMProblem<Float>, k: Int, a: UnsafePointer<Float>, lda: Int, vectors: Int,
-                             b: UnsafePointer<Float>, bStep: Int, bcs: Int, row: Int, col: Int, colCount: Int,
-                             beta: Float, readC: Bool, last: Bool) {
+    /// Σ_p op(A)[row-block, p]·op(B)[p, j] for the 8 columns j: per vector of rows,
+    /// one accumulator per column (lane l = row l), then `storeColumns`.
+    @inline(never)
+    static func columnKernel<R: _RowVectors, S: _ColumnStride>(
+        _: R.Type, _: S.Type, _ p: _GEMMProblem<Float>, _ o: _ColumnOperands, k: Int, row: Int, rowCount: Int, col: Int,
+        colCount: Int, beta: Float, readC: Bool, last: Bool
+    ) {
         typealias V = SIMD16<Float>
+        let vectors = R.count
+        // Unit stride: constant offsets 0…7.
+        let bcs = S.isUnit ? 1 : o.bcs, lda = o.lda, ldLast = o.ldLast, bStep = o.bStep
         var c00 = V(), c01 = V(), c02 = V(), c03 = V(), c04 = V(), c05 = V(), c06 = V(), c07 = V()
         var c10 = V(), c11 = V(), c12 = V(), c13 = V(), c14 = V(), c15 = V(), c16 = V(), c17 = V()
         var c20 = V(), c21 = V(), c22 = V(), c23 = V(), c24 = V(), c25 = V(), c26 = V(), c27 = V()
         // Rows of A are lda apart (2 KiB and more for the seed shapes): fetch 8 ahead.
-        let ahead = 8 * lda
-        var pa = a, pb = b
+        let ahead = 8 * lda, aheadLast = 8 * ldLast
+        var pa = o.a, pl = o.aLast, pb = o.b
         for q in 0..<k {
             if q + 8 < k {
-                _prefetchRead(pa + ahead)
-                if vectors > 1 { _prefetchRead(pa + (ahead + 16)) }
-                if vectors > 2 { _prefetchRead(pa + (ahead + 32)) }
+                if vectors > 1 { _prefetchRead(pa + ahead) }
+                if vectors > 2 { _prefetchRead(pa + (ahead + 16)) }
+                _prefetchRead(pl + aheadLast)
             }
-            // `vectors` is a literal at every call site, so its tests fold away.
-            let a0 = V.load(pa), a1 = vectors > 1 ? V.load(pa + 16) : a0, a2 = vectors > 2 ? V.load(pa + 32) : a0
+            // `vectors` is a constant of each specialisation, so its tests fold away.
+            // The last vector comes from `pl` (A itself, or the zero-padded copy).
+            let aLast = V.load(pl)
+            let a0 = vectors > 1 ? V.load(pa) : aLast, a1 = vectors > 2 ? V.load(pa + 16) : aLast, a2 = aLast
             var x = V(repeating: pb[0])
             c00 = _fma(a0, x, c00)
             if vectors > 1 { c10 = _fma(a1, x, c10) }
@@ -164,27 +190,27 @@ extension _FloatGEMMKernel {
             c07 = _fma(a0, x, c07)
             if vectors > 1 { c17 = _fma(a1, x, c17) }
             if vectors > 2 { c27 = _fma(a2, x, c27) }
-            pa += lda; pb += bStep
+            pa += lda; pl += ldLast; pb += bStep
         }
-        storeColumns(p, (c00, c01, c02, c03, c04, c05, c06, c07), row: row, col: col, colCount: colCount, beta: beta, readC: readC,
-                     last: last)
+        storeColumns(p, (c00, c01, c02, c03, c04, c05, c06, c07), row: row, rowCount: min(16, rowCount), col: col,
+                     colCount: colCount, beta: beta, readC: readC, last: last)
         if vectors > 1 {
-            storeColumns(p, (c10, c11, c12, c13, c14, c15, c16, c17), row: row + 16, col: col, colCount: colCount, beta: beta,
-                         readC: readC, last: last)
+            storeColumns(p, (c10, c11, c12, c13, c14, c15, c16, c17), row: row + 16, rowCount: min(16, rowCount - 16), col: col,
+                         colCount: colCount, beta: beta, readC: readC, last: last)
         }
         if vectors > 2 {
-            storeColumns(p, (c20, c21, c22, c23, c24, c25, c26, c27), row: row + 32, col: col, colCount: colCount, beta: beta,
-                         readC: readC, last: last)
+            storeColumns(p, (c20, c21, c22, c23, c24, c25, c26, c27), row: row + 32, rowCount: rowCount - 32, col: col,
+                         colCount: colCount, beta: beta, readC: readC, last: last)
         }
     }
 
-    /// Rows row..<row+16, columns col..<col+colCount of C from the 8 column
+    /// Rows row..<row+rowCount (≤ 16), columns col..<col+colCount of C from the 8 column
     /// accumulators `r` (r.j lane l = C[row + l, col + j] before scaling): transposed
     /// in registers to pairs of 8-wide rows, then alpha·x (+ beta·C) and, after the
     /// last K block, the epilogue, exactly as the micro-kernel and `applyEpilogue`.
     @inline(never)
-    static func storeColumns(_ p: _GEMMProblem<Float>, _ r: _Columns8, row: Int, col: Int, colCount: Int, beta: Float,
-                             readC: Bool, last: Bool) {
+    static func storeColumns(_ p: _GEMMProblem<Float>, _ r: _Columns8, row: Int, rowCount: Int, col: Int, colCount: Int,
+                             beta: Float, readC: Bool, last: Bool) {
         typealias V = SIMD16<Float>
         // Per 128-bit lane L: t0 = C[4L, 0], C[4L, 1], C[4L+1, 0], C[4L+1, 1]; …
         let t0 = _unpackLo32(r.0, r.1), t1 = _unpackHi32(r.0, r.1)
@@ -204,9 +230,11 @@ extension _FloatGEMMKernel {
         let ldc = p.c.rowStride
         // x holds row ra in lanes 0..<8 and row rb in lanes 8..<16 (offsets from `row`).
         @inline(__always) func finish(_ x: V, _ ra: Int, _ rb: Int) {
+            // Rows past rowCount are neither read nor written.
+            let na = ra < rowCount ? colCount : 0, nb = rb < rowCount ? colCount : 0
             let pa = p.c.base + ((row + ra) * ldc + col), pb = p.c.base + ((row + rb) * ldc + col)
             var x = readC
-                ? alphaV * x + betaV * V(lowHalf: load8(pa, count: colCount), highHalf: load8(pb, count: colCount))
+                ? alphaV * x + betaV * V(lowHalf: load8(pa, count: na), highHalf: load8(pb, count: nb))
                 : alphaV * x
             switch epilogue {
             case .none: break
@@ -215,11 +243,11 @@ extension _FloatGEMMKernel {
             case .activationGradient:
                 let ldy = p.output.rowStride
                 let ya = p.output.base + ((row + ra) * ldy + col), yb = p.output.base + ((row + rb) * ldy + col)
-                x = x * V.activationDerivative(p.activation, output: V(lowHalf: load8(ya, count: colCount),
-                                                                       highHalf: load8(yb, count: colCount)))
+                x = x * V.activationDerivative(p.activation, output: V(lowHalf: load8(ya, count: na),
+                                                                       highHalf: load8(yb, count: nb)))
             }
-            store8(x.lowHalf, pa, count: colCount)
-            store8(x.highHalf, pb, count: colCount)
+            store8(x.lowHalf, pa, count: na)
+            store8(x.highHalf, pb, count: nb)
         }
         finish(_laneHalvesLo(u0, u4), 0, 4); finish(_laneHalvesHi(u0, u4), 8, 12)
         finish(_laneHalvesLo(u1, u5), 1, 5); finish(_laneHalvesHi(u1, u5), 9, 13)
@@ -264,3 +292,26 @@ typealias _Columns8 = (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float
     SIMD16<Float>(a[8], a[9], a[10], a[11], b[8], b[9], b[10], b[11], a[12], a[13], a[14], a[15], b[12], b[13], b[14], b[15])
 }
 
+
+/// How many vectors of rows a column tile has, as a type (see `columnKernel`).
+protocol _RowVectors { static var count: Int { get } }
+enum _One: _RowVectors { static var count: Int { 1 } }
+enum _Two: _RowVectors { static var count: Int { 2 } }
+enum _Three: _RowVectors { static var count: Int { 3 } }
+
+/// Whether op(B)'s columns are adjacent (offsets 0…7 folded into the loads).
+protocol _ColumnStride { static var isUnit: Bool { get } }
+enum _UnitStride: _ColumnStride { static var isUnit: Bool { true } }
+enum _AnyStride: _ColumnStride { static var isUnit: Bool { false } }
+
+/// Where a column tile reads: vectors 0… of op(A) at `a` (rows lda apart), the last
+/// vector at `aLast` (ldLast apart), op(B)[p, j] at b[p·bStep + j·bcs].
+struct _ColumnOperands {
+    var a: UnsafePointer<Float>
+    var lda: Int
+    var aLast: UnsafePointer<Float>
+    var ldLast: Int
+    var b: UnsafePointer<Float>
+    var bStep: Int
+    var bcs: Int
+}

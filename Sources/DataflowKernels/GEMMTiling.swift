@@ -9,8 +9,12 @@
 /// }
 /// ```
 public struct GEMMTiling: Sendable, Hashable {
-    /// Rows of C are split in multiples of this (a multiple of every micro-kernel's MR).
-    public static let rowQuantum = 12
+    /// Rows of C are split in multiples of this. Tiles whose rows are a multiple of 4
+    /// run only whole micro-tiles or four-row ones (the packed path's MR is 12, with a
+    /// four-row kernel for bottom edges), and a quantum of 4 lets an even split land on
+    /// the multiples of 16 that column tiles want (M = 256 or 512 in two halves, not
+    /// 132 + 124 or 264 + 248 as with a quantum of 12).
+    public static let rowQuantum = 4
     /// Columns of C are split in multiples of this (a multiple of every micro-kernel's NR).
     public static let colQuantum = 32
 

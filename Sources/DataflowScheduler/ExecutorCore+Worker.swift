@@ -12,10 +12,16 @@ import Darwin
 /// (Taskflow `executor.hpp` `_exploit_task` / `_explore_task` / `_wait_for_task`).
 extension ExecutorCore {
     /// How long a worker keeps trying to steal before it goes to sleep: long enough to
-    /// bridge the gap while a neighbour finishes a task of a few µs (a futex sleep and
-    /// wake costs more than that), short enough that an idle executor stops burning a
-    /// core within ~10 µs of a run's end. Measured rather than counted in attempts.
-    static let spinNanoseconds: UInt64 = 10_000
+    /// bridge the gap between back-to-back runs of a small graph, so the next run finds
+    /// its workers awake (a futex sleep and wake costs tens of µs here). Measured with
+    /// `dataflow-bench gemm --threads 2` on GEMMs of ~0.1 ms split into two tile tasks:
+    /// with 10 µs the workers were often asleep when the next run started, and the
+    /// three shapes varied between 65 and 250 GFLOP/s from run to run; with 100 µs
+    /// they ran at 176–250 every time (one thread: 108–138). An idle executor stops
+    /// burning a core 100 µs after a run's end, yielding the CPU after the first 2 µs.
+    /// A thread waiting for its own run stops searching as soon as the run is done
+    /// (see `search`), so this never delays a run's return.
+    static let spinNanoseconds: UInt64 = 100_000
     /// After this long, the search yields the CPU between attempts, so that when the
     /// machine is oversubscribed a thief does not take the core from a worker (or the
     /// caller) that has work.
@@ -35,7 +41,7 @@ extension ExecutorCore {
             }
             flush(ctx)
             if done() { return }
-            if let item = search(ctx) {
+            if let item = search(ctx, until: done) {
                 execute(item, ctx)
                 continue
             }
@@ -53,7 +59,9 @@ extension ExecutorCore {
     }
 
     /// Looks for work outside the own deque: other deques, then the overflow list.
-    private func search(_ ctx: WorkerContext) -> WorkItem? {
+    /// Gives up when `done()` holds: a thread waiting for its run returns as soon as
+    /// the run's last task finishes, not after the rest of the spin.
+    private func search(_ ctx: WorkerContext, until done: () -> Bool) -> WorkItem? {
         if workerCount == 1 {
             return overflowCount.load(ordering: .relaxed) > 0 ? takeOverflow() : nil
         }
@@ -82,6 +90,7 @@ extension ExecutorCore {
                 break
             }
             attempt += 1
+            if done() { break }
         }
         let before = searching.wrappingSubtract(1, ordering: .sequentiallyConsistent).oldValue
         // The last thief to find work wakes a sleeper, so that while work keeps
