@@ -142,7 +142,7 @@ enum GemmCommand: BenchCommand {
         // N > 1 threads: one tile task per thread on the work-stealing executor (its
         // workers stay awake between runs, unlike a Dispatch split, whose wake-ups
         // showed up on millisecond-sized GEMMs).
-        let tiling = GEMMTiling.automatic(m: s.m, n: s.n, k: s.k, targetTiles: threads)
+        let tiling = GEMMTiling.automatic(m: s.m, n: s.n, k: s.k, targetTiles: threads, transposeA: s.transA)
         let executor = Executor(workers: threads)
         var graph = TaskGraph()
         for t in 0..<tiling.tileCount {

@@ -276,6 +276,10 @@ let gemmShapes: [(Int, Int, Int)] = [
         let odd = GEMMTiling(m: 10, n: 10, k: 1, tileRows: 1, tileCols: 1)
         #expect(odd.tileRows == GEMMTiling.rowQuantum && odd.tileCols == GEMMTiling.colQuantum)
         #expect(GEMMTiling.automatic(m: 0, n: 5, k: 2, targetTiles: 4).tileCount == 0)
+        // Row splits on multiples of MR = 12, or of 16 for column tiles (Aᵀ, ≤ 64 columns).
+        #expect(GEMMTiling.automatic(m: 256, n: 40, k: 512, targetTiles: 2).tileRows == 132)
+        #expect(GEMMTiling.automatic(m: 512, n: 40, k: 256, targetTiles: 2, transposeA: true).tileRows == 256)
+        #expect(GEMMTiling.automatic(m: 512, n: 100, k: 256, targetTiles: 2, transposeA: true).tileRows % 12 == 0)
     }
 
     @Test func shapeMisuseThrowsNamingTheOperand() {

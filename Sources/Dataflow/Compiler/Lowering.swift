@@ -272,7 +272,7 @@ struct Lowering {
             let f = 2.0 * Double(m) * Double(n) * Double(k)
             flops += f
             let target = f < options.minimumTileFlops * 2 ? 1 : max(1, min(options.tilesPerMatmul ?? (workers == 1 ? 1 : 2 * workers), Int(f / options.minimumTileFlops)))
-            let tiling = GEMMTiling.automatic(m: m, n: n, k: k, targetTiles: target)
+            let tiling = GEMMTiling.automatic(m: m, n: n, k: k, targetTiles: target, transposeA: ta)
             let (a, bb) = (ins[0], ins[1])
             let extra = ins.count > 2 ? ins[2] : nil
             let kind = matmulKind(i, transposeA: ta, transposeB: tb)
