@@ -297,10 +297,14 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
     /// (Aᵀ in place reads a new row of A per step: measured slower), at most
     /// `directAColumns` columns, and rows of A not a multiple of 4 KiB apart (then
     /// the 12 rows fall in the same cache sets: 256×384×16384 ran at 131 GFLOP/s in
-    /// place against 147 packed, 256×384×16000 at 145 either way).
+    /// place against 147 packed, 256×384×16000 at 145 either way) unless there are at
+    /// most 64 columns: each A panel then feeds only two or three micro-kernels, and
+    /// packing it from those same cache sets costs more (packed → in place, 4 KiB
+    /// rows, CPU time: Float 256×40×1024 82 → 108, 256×64×1024 115 → 149; Double
+    /// 256×40×512 49 → 63, 256×64×512 60 → 72).
     @inline(__always)
     static func readsAInPlace(_ p: _GEMMProblem<T>, columns: Int) -> Bool {
-        !p.transposeA && columns <= directAColumns && (p.a.rowStride * MemoryLayout<T>.stride) % 4096 != 0
+        !p.transposeA && columns <= directAColumns && (columns <= 64 || (p.a.rowStride * MemoryLayout<T>.stride) % 4096 != 0)
     }
 
     /// The depth of the K blocks for a sum of length k: k split into the fewest blocks

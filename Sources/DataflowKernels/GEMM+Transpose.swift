@@ -252,13 +252,27 @@ extension _FloatGEMMKernel {
 }
 
 extension _DoubleGEMMKernel {
-    /// panel[q·12 + r] = src[r·ld + q], row by row: sequential reads, stores at stride 12
-    /// into an L1-resident panel.
+    /// panel[q·12 + r] = src[r·ld + q]: rows 0..<8 through the 8×8 in-register transpose,
+    /// rows 8..<12 as four-lane columns, eight values of p at a time (element by element,
+    /// this packing took 35% of 256×40×512 in Double, 3.3 cycles per element).
     @inline(__always)
     static func packRows(_ src: UnsafePointer<Double>, ld: Int, count: Int, into panel: UnsafeMutablePointer<Double>) {
+        var q = 0
+        while q + 8 <= count {
+            transposeBlock(src + q, ld: ld, panel + q * 12, ldd: 12)
+            let r8 = UnsafeRawPointer(src + (8 * ld + q)).loadUnaligned(as: SIMD8<Double>.self)
+            let r9 = UnsafeRawPointer(src + (9 * ld + q)).loadUnaligned(as: SIMD8<Double>.self)
+            let r10 = UnsafeRawPointer(src + (10 * ld + q)).loadUnaligned(as: SIMD8<Double>.self)
+            let r11 = UnsafeRawPointer(src + (11 * ld + q)).loadUnaligned(as: SIMD8<Double>.self)
+            let d = UnsafeMutableRawPointer(panel + (q * 12 + 8))
+            for i in 0..<8 {
+                d.storeBytes(of: SIMD4<Double>(r8[i], r9[i], r10[i], r11[i]), toByteOffset: i * 96, as: SIMD4<Double>.self)
+            }
+            q += 8
+        }
         for r in 0..<12 {
-            let s = src + r * ld, d = panel + r
-            for q in 0..<count { d[q * 12] = s[q] }
+            let s = src + r * ld
+            for q in q..<count { panel[q * 12 + r] = s[q] }
         }
     }
 }
