@@ -162,7 +162,7 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
                     while ic < rows.upperBound {
                         let mcur = min(mcMax, rows.upperBound - ic)
                         // Few columns: A read in place, as in `smallM` (only a ragged last panel packed).
-                        let wholeRows = readsAInPlace(p, columns: cols.count) ? mcur / mr * mr : 0
+                        let wholeRows = readsAInPlace(p, columns: cols.count) ? directRowCount(mcur, columns: cols.count) : 0
                         if wholeRows < mcur {
                             packA(p, i0: ic + wholeRows, mCount: mcur - wholeRows, k0: pc, kCount: kcur,
                                   into: packedA + wholeRows * kcur)
@@ -202,7 +202,7 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
         // than it saves; whole MR-row panels are read from A in place, and only a
         // ragged last panel is packed.
         let directA = readsAInPlace(p, columns: cols.count)
-        let wholeRows = directA ? rows.count / Kernel.mr * Kernel.mr : 0
+        let wholeRows = directA ? directRowCount(rows.count, columns: cols.count) : 0
         while true {
             if jc == cols.lowerBound && wholeRows < rows.count {
                 packA(p, i0: rows.lowerBound + wholeRows, mCount: rows.count - wholeRows, k0: pc, kCount: kcur,
@@ -305,6 +305,17 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
     @inline(__always)
     static func readsAInPlace(_ p: _GEMMProblem<T>, columns: Int) -> Bool {
         !p.transposeA && columns <= directAColumns && (columns <= 64 || (p.a.rowStride * MemoryLayout<T>.stride) % 4096 != 0)
+    }
+
+    /// How many of `rows` rows are read in place when A is: the whole MR-row panels,
+    /// and a last panel of 4 or 8 rows too when every column tile is either NR wide or
+    /// at most one vector (the four-row kernels take those in place; 256 rows leave 4,
+    /// which packing cost as much as a whole panel of 12: 256×40×512 110 → 116 GFLOP/s).
+    @inline(__always)
+    static func directRowCount(_ rows: Int, columns: Int) -> Int {
+        let whole = rows / Kernel.mr * Kernel.mr, rest = rows - whole
+        let edge = columns % Kernel.nr
+        return rest % 4 == 0 && (edge == 0 || edge <= V.lanes) ? rows : whole
     }
 
     /// The depth of the K blocks for a sum of length k: k split into the fewest blocks
@@ -513,20 +524,50 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
         store(6, c6); store(7, c7); store(8, c8); store(9, c9); store(10, c10); store(11, c11)
     }
 
+    /// Rows 0..<4 of a micro-tile at most one vector wide: per element exactly the
+    /// operations of `Kernel.microKernel`, like `fourRowKernel`.
+    @inline(__always)
+    static func narrowFourRowKernel(k: Int, a: UnsafePointer<T>, rs: Int, step: Int, b: UnsafePointer<T>,
+                                    c: UnsafeMutablePointer<T>, ldc: Int, alpha: T, beta: T, readC: Bool) {
+        let nr = Kernel.nr
+        var c0 = V(repeating: 0), c1 = V(repeating: 0), c2 = V(repeating: 0), c3 = V(repeating: 0)
+        var pa = a, pb = b
+        for _ in 0..<k {
+            let b0 = V.load(pb)
+            c0 = V.mulAdd(V(repeating: pa[0]), b0, c0); c1 = V.mulAdd(V(repeating: pa[rs]), b0, c1)
+            c2 = V.mulAdd(V(repeating: pa[2 * rs]), b0, c2); c3 = V.mulAdd(V(repeating: pa[3 * rs]), b0, c3)
+            pa += step; pb += nr
+        }
+        let alphaV = V(repeating: alpha), betaV = V(repeating: beta)
+        @inline(__always) func store(_ r: Int, _ x: V) {
+            let row = c + r * ldc
+            (readC ? alphaV * x + betaV * V.load(row) : alphaV * x).store(row)
+        }
+        store(0, c0); store(1, c1); store(2, c2); store(3, c3)
+    }
+
     /// An MR-row tile at most one vector wide, straight into C: `narrowKernel`'s
     /// arithmetic into a 12-vector scratch tile, then the epilogue (when `last`) and
     /// the valid columns copied out, without `edgeTile`'s zero-padded NR-wide detour
     /// (which cost as much as the kernel itself at N = 40, K = 256).
     @inline(never)
     static func narrowEdge(_ p: _GEMMProblem<T>, _ aPanel: UnsafePointer<T>, rs: Int, step: Int, _ bPanel: UnsafePointer<T>,
-                           kCount: Int, row: Int, col: Int, colCount: Int, beta: T, readC: Bool, last: Bool,
+                           kCount: Int, row: Int, rowCount: Int, col: Int, colCount: Int, beta: T, readC: Bool, last: Bool,
                            scratch: UnsafeMutablePointer<T>) {
         let mr = Kernel.mr, w = V.lanes
         let tile = scratch
         if readC {
-            for r in 0..<mr { V.load(p.c.at(row + r, col), stride: 1, count: colCount).store(tile + r * w) }
+            for r in 0..<rowCount { V.load(p.c.at(row + r, col), stride: 1, count: colCount).store(tile + r * w) }
         }
-        if rs == 1 && step == mr {  // packed: constant offsets
+        if rowCount < mr {
+            // 4 or 8 rows of A in place (see `directRowCount`).
+            var r = 0
+            while r < rowCount {
+                narrowFourRowKernel(k: kCount, a: aPanel + r * rs, rs: rs, step: step, b: bPanel, c: tile + r * w, ldc: w,
+                                    alpha: p.alpha, beta: beta, readC: readC)
+                r += 4
+            }
+        } else if rs == 1 && step == mr {  // packed: constant offsets
             narrowKernel(k: kCount, a: aPanel, rs: 1, step: mr, b: bPanel, c: tile, ldc: w, alpha: p.alpha, beta: beta,
                          readC: readC)
         } else {
@@ -535,7 +576,7 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
         }
         let epilogue = last ? p.epilogue : .none
         let bias = epilogue == .bias ? V.load(p.bias + col, stride: 1, count: colCount) : V(repeating: 0)
-        for r in 0..<mr {
+        for r in 0..<rowCount {
             var x = V.load(tile + r * w)
             switch epilogue {
             case .none: break
@@ -606,13 +647,13 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
                          row: Int, col: Int, rowCount: Int, colCount: Int, beta: T, readC: Bool, last: Bool,
                          scratch: UnsafeMutablePointer<T>, aInPlace: _InPlaceA?) {
         let mr = Kernel.mr, nr = Kernel.nr
-        precondition(aInPlace == nil || rowCount == mr, "GEMM: an in-place A panel must have MR rows")
         let (rs, step) = aInPlace.map { ($0.rs, $0.step) } ?? (1, mr)
-        if rowCount == mr && colCount <= V.lanes {
-            narrowEdge(p, aPanel, rs: rs, step: step, bPanel, kCount: kCount, row: row, col: col, colCount: colCount, beta: beta,
-                       readC: readC, last: last, scratch: scratch)
+        if (rowCount == mr || (aInPlace != nil && rowCount % 4 == 0)) && colCount <= V.lanes {
+            narrowEdge(p, aPanel, rs: rs, step: step, bPanel, kCount: kCount, row: row, rowCount: rowCount, col: col,
+                       colCount: colCount, beta: beta, readC: readC, last: last, scratch: scratch)
             return
         }
+        precondition(aInPlace == nil || rowCount == mr, "GEMM: an in-place A panel must have MR rows here")
         let tile = scratch, yTile = scratch + mr * nr, biasTile = scratch + 2 * mr * nr
         tile.update(repeating: 0, count: mr * nr)
         if readC {

@@ -206,15 +206,16 @@ let gemmShapes: [(Int, Int, Int)] = [
     }
 
     /// Rows in a bottom edge tile (here 4 and 8 rows past a multiple of MR = 12, the
-    /// four-row kernel) round exactly like the same rows inside a full tile.
-    @Test(arguments: [16, 20])
-    func edgeRowsMatchInteriorRows(m: Int) throws {
-        try edgeRows(Float.self, m)
-        try edgeRows(Double.self, m)
+    /// four-row kernels, A read in place) round exactly like the same rows inside a full
+    /// tile; n = 72 adds a one-vector right edge (8 columns) to those rows.
+    @Test(arguments: [16, 20], [64, 72])
+    func edgeRowsMatchInteriorRows(m: Int, n: Int) throws {
+        try edgeRows(Float.self, m, n)
+        try edgeRows(Double.self, m, n)
     }
 
-    func edgeRows<T: KernelScalar>(_: T.Type, _ m: Int) throws {
-        let (n, k) = (64, 1100), edge = m - 12
+    func edgeRows<T: KernelScalar>(_: T.Type, _ m: Int, _ n: Int) throws {
+        let k = 1100, edge = m - 12
         let (a, b, c) = operands(T.self, m: m, n: n, k: k, ta: false, tb: false, seed: 41)
         let bias = randomMatrix(T.self, rows: 1, cols: n, seed: 42)
         // The edge rows first, then enough other rows to fill a 12-row tile.
@@ -231,7 +232,7 @@ let gemmShapes: [(Int, Int, Int)] = [
             try GEMM.multiply(a2, transposeA: false, b, transposeB: false, into: c2, alpha: 0.7, beta: 0.3, epilogue: epilogue)
             for r in 0..<edge {
                 #expect((0..<n).map { Double(c1[12 + r, $0]).bitPattern } == (0..<n).map { Double(c2[r, $0]).bitPattern },
-                        "\(T.self) m \(m): edge row \(12 + r)")
+                        "\(T.self) m \(m) n \(n): edge row \(12 + r)")
             }
         }
     }
