@@ -11,7 +11,9 @@
 // p are contiguous in A's row p: no packing), broadcasts 8 values of op(B) and
 // issues 24 full-width FMAs. The accumulators hold columns of C, so the tile is
 // transposed in registers (8×16 blocks, 24 shuffles each) before C is read, scaled
-// and stored.
+// and stored. Shorter tiles of 1 or 2 vectors are separate specialisations; rows
+// past the last whole vector, and a last group of fewer than 8 columns, are read
+// from small zero-padded copies (K×16 of A, K×8 of op(B)).
 //
 // Rounding is that of every other path: each element sums its products in
 // ascending p from zero with one fused multiply-add per step (a·b = b·a exactly),
@@ -25,7 +27,7 @@ extension _FloatGEMMKernel {
     /// (a column count not a multiple of 16) or when the part of A the tile reads
     /// per K block fits in half the L2 (every column group after the first then
     /// reads it from L2). Measured (1 thread, CPU time, GFLOP/s, packed → column):
-    /// 512×40×256 87–98 → 134–136, 3000×40×256 88–89 → 109–117, 256×40×3000 73 → 120,
+    /// 512×40×256 87–98 → 134–139, 3000×40×256 88–89 → 109–117, 256×40×3000 73 → 120,
     /// 4096×40×1024 76 → 83, 3000×16×256 60–64 → 88, 3000×8×256 32 → 70,
     /// 512×64×256 125 → 132, 512×32×256 97–100 → 134; left packed: 3000×64×256
     /// 123 → 113–118, 2048×48×2048 91 → 83–87 (A from memory, rows 8 KiB apart),
