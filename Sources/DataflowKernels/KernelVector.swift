@@ -31,6 +31,12 @@ protocol _KernelVector {
     /// Lanes of `self`, replaced by `other` where `mask` is set.
     func replacing(with other: Self, where mask: Mask) -> Self
 
+    /// Lanes 0..<count from p[0…] (count ≤ lanes), the rest zero: the first half with one
+    /// load when it is whole, the remaining lanes one by one.
+    static func loadPrefix(_ p: UnsafePointer<Scalar>, count: Int) -> Self
+    /// Stores lanes 0..<count to p[0…], likewise.
+    func storePrefix(_ p: UnsafeMutablePointer<Scalar>, count: Int)
+
     /// Sum of the lanes in a fixed order (pairwise halves).
     func laneSum() -> Scalar
     /// Largest lane (NaN-propagating as `maximum`).
@@ -52,12 +58,14 @@ extension _KernelVector {
     }
     /// Lanes 0..<count from p[0], p[stride], …; the rest zero.
     @inline(__always) static func load(_ p: UnsafePointer<Scalar>, stride: Int, count: Int) -> Self {
+        if stride == 1 { return loadPrefix(p, count: count) }
         var v = Self(repeating: 0)
         for l in 0..<count { v[l] = p[l * stride] }
         return v
     }
     /// Stores lanes 0..<count to p[0], p[stride], ….
     @inline(__always) func store(_ p: UnsafeMutablePointer<Scalar>, stride: Int, count: Int) {
+        if stride == 1 { storePrefix(p, count: count); return }
         for l in 0..<count { p[l * stride] = self[l] }
     }
     @inline(__always) static func constant(_ x: Double) -> Self { Self(repeating: Scalar(x)) }
@@ -73,6 +81,20 @@ extension _KernelVector {
 extension SIMD16: _KernelVector where Scalar == Float {
     typealias Mask = SIMDMask<SIMD16<Int32>>
     @inline(__always) static var lanes: Int { 16 }
+    @inline(__always) static func loadPrefix(_ p: UnsafePointer<Float>, count: Int) -> Self {
+        if count == 16 { return UnsafeRawPointer(p).loadUnaligned(as: Self.self) }
+        var v = Self()
+        var l = 0
+        if count >= 8 { v.lowHalf = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self); l = 8 }
+        while l < count { v[l] = p[l]; l += 1 }
+        return v
+    }
+    @inline(__always) func storePrefix(_ p: UnsafeMutablePointer<Float>, count: Int) {
+        if count == 16 { UnsafeMutableRawPointer(p).storeBytes(of: self, as: Self.self); return }
+        var l = 0
+        if count >= 8 { UnsafeMutableRawPointer(p).storeBytes(of: lowHalf, as: SIMD8<Float>.self); l = 8 }
+        while l < count { p[l] = self[l]; l += 1 }
+    }
     @inline(__always) static func mulAdd(_ a: Self, _ b: Self, _ c: Self) -> Self { _fma(a, b, c) }
     @inline(__always) static func less(_ a: Self, _ b: Self) -> Mask { a .< b }
     @inline(__always) static func lessOrEqual(_ a: Self, _ b: Self) -> Mask { a .<= b }
@@ -118,6 +140,20 @@ extension SIMD16: _KernelVector where Scalar == Float {
 extension SIMD8: _KernelVector where Scalar == Double {
     typealias Mask = SIMDMask<SIMD8<Int64>>
     @inline(__always) static var lanes: Int { 8 }
+    @inline(__always) static func loadPrefix(_ p: UnsafePointer<Double>, count: Int) -> Self {
+        if count == 8 { return UnsafeRawPointer(p).loadUnaligned(as: Self.self) }
+        var v = Self()
+        var l = 0
+        if count >= 4 { v.lowHalf = UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Double>.self); l = 4 }
+        while l < count { v[l] = p[l]; l += 1 }
+        return v
+    }
+    @inline(__always) func storePrefix(_ p: UnsafeMutablePointer<Double>, count: Int) {
+        if count == 8 { UnsafeMutableRawPointer(p).storeBytes(of: self, as: Self.self); return }
+        var l = 0
+        if count >= 4 { UnsafeMutableRawPointer(p).storeBytes(of: lowHalf, as: SIMD4<Double>.self); l = 4 }
+        while l < count { p[l] = self[l]; l += 1 }
+    }
     @inline(__always) static func mulAdd(_ a: Self, _ b: Self, _ c: Self) -> Self { _fma(a, b, c) }
     @inline(__always) static func less(_ a: Self, _ b: Self) -> Mask { a .< b }
     @inline(__always) static func lessOrEqual(_ a: Self, _ b: Self) -> Mask { a .<= b }
