@@ -24,18 +24,19 @@
 extension _FloatGEMMKernel {
     /// Whether tile C[rows, cols] with op(A) = Aᵀ runs as column tiles: up to 32
     /// columns always; up to 64 when the packed path would leave a half-empty vector
-    /// (a column count not a multiple of 16) or when the part of A the tile reads
-    /// per K block fits in half the L2 (every column group after the first then
-    /// reads it from L2). Measured (1 thread, CPU time, GFLOP/s, packed → column):
-    /// 512×40×256 87–98 → 134–139, 3000×40×256 88–89 → 109–117, 256×40×3000 73 → 120,
-    /// 4096×40×1024 76 → 83, 3000×16×256 60–64 → 88, 3000×8×256 32 → 70,
-    /// 512×64×256 125 → 132, 512×32×256 97–100 → 134; left packed: 3000×64×256
-    /// 123 → 113–118, 2048×48×2048 91 → 83–87 (A from memory, rows 8 KiB apart),
-    /// 3000×48×256 107 → 114 and 3000×32×256 100 → 104 (small losses of the rule).
+    /// (a column count not a multiple of 16) or when the part of A the tile reads per
+    /// K block is at most 4 MiB (beyond, A streams from memory once per group of 8
+    /// columns, its rows a page apart). Measured (1 thread, CPU time, GFLOP/s, packed →
+    /// column): 512×40×256 87–98 → 155, 3000×40×256 88–89 → 133, 256×40×3000 73 → 120,
+    /// 4096×40×1024 76 → 83, 3000×16×256 60–64 → 88, 3000×8×256 32 → 70 (these six
+    /// before the straight-line store, which added 10–15%), 3000×64×256 105–118 →
+    /// 129–132, 3000×48×256 104–105 → 130–131, 3000×32×256 95–96 → 111–115,
+    /// 512×64×256 105 → 124–125, 1024×64×256 114 → 130–133; left packed: 2048×48×2048
+    /// 89–90 → 84–85 (8 MiB of A per K block), 4096×64×1024 105–106 → 85 (16 MiB).
     static func usesColumnTiles(_ p: _GEMMProblem<Float>, rows: Int, cols: Int) -> Bool {
         guard p.transposeA, cols <= 64 else { return false }
         let aBytes = rows * min(p.k, kc) * MemoryLayout<Float>.stride
-        return cols < 32 || cols % 16 != 0 || aBytes <= 1 << 20
+        return cols < 32 || cols % 16 != 0 || aBytes <= 4 << 20
     }
 
     /// Columns per column tile.
