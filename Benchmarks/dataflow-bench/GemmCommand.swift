@@ -9,7 +9,7 @@ enum GemmCommand: BenchCommand {
     static let spec = OptionSpec([
         .option("threads", "comma-separated thread counts; N > 1 runs the tiled GEMM over N threads", default: "1"),
         .option("dtype", "float, double or both", default: "float"),
-        .option("reps", "timed repetitions per shape (median reported; fewer for huge shapes)", default: "5"),
+        .option("reps", "timed repetitions per shape (median reported; at most 3 for huge shapes, at least 51 under 0.1 GFLOP)", default: "5"),
         .option("warmup", "untimed repetitions per shape", default: "1"),
         .option("sizes", "square, seed or all (all adds 4096²)", default: "all"),
         .option("shapes", "instead of --sizes: comma-separated MxNxK[:OP] shapes, OP one of NN, TN, NT, TT (e.g. 256x5000x3000:NT)"),
@@ -137,8 +137,11 @@ enum GemmCommand: BenchCommand {
         let b = filled(T.self, rows: br, cols: bc, seed: 2)
         let c = MatrixView(TensorBuffer<T>(count: s.m * s.n), rows: s.m, cols: s.n)
         let flops = 2.0 * Double(s.m) * Double(s.n) * Double(s.k)
-        // Keep the default run short: about 4 s of timed work per shape at most.
-        let repsHere = flops > 1e11 ? min(reps, 3) : reps
+        // Keep the default run short: about 4 s of timed work per shape at most; shapes
+        // under 1e8 flops (~0.1 ms) take at least 51 reps after at least 5 warm-ups
+        // (5 reps of 0.1 ms varied by 20% between runs here). gemm.py does the same.
+        let repsHere = flops > 1e11 ? min(reps, 3) : flops < 1e8 ? max(reps, 51) : reps
+        let warmupHere = flops < 1e8 ? max(warmup, 5) : warmup
         // N > 1 threads: one tile task per thread on the work-stealing executor (its
         // workers stay awake between runs, unlike a Dispatch split, whose wake-ups
         // showed up on millisecond-sized GEMMs).
@@ -157,7 +160,7 @@ enum GemmCommand: BenchCommand {
                 try executor.run(graph)
             }
         }
-        for _ in 0..<warmup { try once() }
+        for _ in 0..<warmupHere { try once() }
         var times: [Double] = []
         for _ in 0..<repsHere {
             let t0 = clock()

@@ -60,7 +60,10 @@ def run_one(args, threads):
             b = rng.random((n, k) if tb else (k, n), dtype=np.float64).astype(npdt) - 0.5
             c = np.empty((m, n), dtype=npdt)
             flops = 2.0 * m * n * k
-            reps = min(args.reps, 3) if flops > 1e11 else args.reps
+            # As dataflow-bench gemm: at most 3 reps for huge shapes, at least 51 (after
+            # at least 5 warm-ups) for shapes under 1e8 flops (~0.1 ms, noisy).
+            reps = min(args.reps, 3) if flops > 1e11 else max(args.reps, 51) if flops < 1e8 else args.reps
+            warmup = max(args.warmup, 5) if flops < 1e8 else args.warmup
             for lib, torch in libs:
                 if lib == "numpy":
                     opa, opb = (a.T if ta else a), (b.T if tb else b)
@@ -70,7 +73,7 @@ def run_one(args, threads):
                     opa, opb = (ta_.T if ta else ta_), (tb_.T if tb else tb_)
                     tc = torch.from_numpy(c)
                     once = lambda: torch.matmul(opa, opb, out=tc)
-                for _ in range(args.warmup):
+                for _ in range(warmup):
                     once()
                 times = []
                 for _ in range(reps):
