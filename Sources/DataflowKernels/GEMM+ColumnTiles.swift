@@ -42,12 +42,12 @@ extension _FloatGEMMKernel {
     /// Columns per column tile.
     static var columnTileWidth: Int { 8 }
 
-    /// Computes C[rows, cols] as column tiles and returns rows.count, or returns 0 at
+    /// Computes C[rows, cols] as column tiles and returns true, or returns false at
     /// once when the shape is not one for them (the packed path then does it all).
-    static func columnTiles(_ p: _GEMMProblem<Float>, rows: Range<Int>, cols: Range<Int>) -> Int {
+    static func columnTiles(_ p: _GEMMProblem<Float>, rows: Range<Int>, cols: Range<Int>) -> Bool {
         let w = 16, width = columnTileWidth
         let kTotal = p.k
-        guard !rows.isEmpty, kTotal > 0, usesColumnTiles(p, rows: rows.count, cols: cols.count) else { return 0 }
+        guard !rows.isEmpty, kTotal > 0, usesColumnTiles(p, rows: rows.count, cols: cols.count) else { return false }
         let end = rows.lowerBound + rows.count / w * w, tail = rows.upperBound - end  // rows past the last whole vector
         let kcMax = _GEMMDriver<Self>.kcBlock(kTotal, cap: kc)
         let fullGroups = cols.count / width, ragged = cols.count - fullGroups * width
@@ -70,11 +70,8 @@ extension _FloatGEMMKernel {
             }
             if tail > 0 {
                 for q in 0..<kcur {
-                    // Lane by lane into a vector (`update(from:)` here cost a memmove call per row).
-                    let src = p.a.at(pc + q, end)
-                    var v = SIMD16<Float>()
-                    for l in 0..<tail { v[l] = src[l] }
-                    UnsafeMutableRawPointer(copies.a + q * w).storeBytes(of: v, as: SIMD16<Float>.self)
+                    // Through a vector (`update(from:)` here cost a memmove call per row).
+                    SIMD16<Float>.loadPrefix(p.a.at(pc + q, end), count: tail).store(copies.a + q * w)
                 }
             }
             // Vectors of rows, the last one (with `tail` rows) read from the copy.
@@ -97,7 +94,7 @@ extension _FloatGEMMKernel {
             }
             pc += kcur
         } while pc < kTotal
-        return rows.count
+        return true
     }
 
     /// One tile: rows row..<row+rowCount in `vectors` vectors (1…3; the last one read
@@ -239,7 +236,7 @@ extension _FloatGEMMKernel {
         }
         var bias = V()
         if epilogue == .bias {
-            let b8 = load8(p.bias + col, count: colCount)
+            let b8 = V.loadPrefix(p.bias + col, count: colCount).lowHalf
             bias = V(lowHalf: b8, highHalf: b8)
         }
         let ldc = p.c.rowStride
@@ -249,7 +246,7 @@ extension _FloatGEMMKernel {
             let na = ra < rowCount ? colCount : 0, nb = rb < rowCount ? colCount : 0
             let pa = p.c.base + ((row + ra) * ldc + col), pb = p.c.base + ((row + rb) * ldc + col)
             var x = readC
-                ? alphaV * x + betaV * V(lowHalf: load8(pa, count: na), highHalf: load8(pb, count: nb))
+                ? alphaV * x + betaV * rowPair(pa, na, pb, nb)
                 : alphaV * x
             switch epilogue {
             case .none: break
@@ -258,11 +255,10 @@ extension _FloatGEMMKernel {
             case .activationGradient:
                 let ldy = p.output.rowStride
                 let ya = p.output.base + ((row + ra) * ldy + col), yb = p.output.base + ((row + rb) * ldy + col)
-                x = x * V.activationDerivative(p.activation, output: V(lowHalf: load8(ya, count: na),
-                                                                       highHalf: load8(yb, count: nb)))
+                x = x * V.activationDerivative(p.activation, output: rowPair(ya, na, yb, nb))
             }
-            store8(x.lowHalf, pa, count: na)
-            store8(x.highHalf, pb, count: nb)
+            x.storePrefix(pa, count: na)
+            V(lowHalf: x.highHalf, highHalf: SIMD8()).storePrefix(pb, count: nb)
         }
         finish(x0, 0, 4); finish(x1, 8, 12); finish(x2, 1, 5); finish(x3, 9, 13)
         finish(x4, 2, 6); finish(x5, 10, 14); finish(x6, 3, 7); finish(x7, 11, 15)
@@ -274,36 +270,25 @@ extension _FloatGEMMKernel {
     static func storePair(_ x: SIMD16<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ ra: Int, _ rb: Int,
                           _ alpha: SIMD16<Float>, _ beta: SIMD16<Float>, _ readC: Bool) {
         let pa = UnsafeMutableRawPointer(c + ra * ldc), pb = UnsafeMutableRawPointer(c + rb * ldc)
-        var y = alpha * x
-        if readC {
-            let old = SIMD16<Float>(lowHalf: pa.loadUnaligned(as: SIMD8<Float>.self), highHalf: pb.loadUnaligned(as: SIMD8<Float>.self))
-            y = alpha * x + beta * old
-        }
+        let y = readC
+            ? alpha * x + beta * SIMD16<Float>(lowHalf: pa.loadUnaligned(as: SIMD8<Float>.self),
+                                               highHalf: pb.loadUnaligned(as: SIMD8<Float>.self))
+            : alpha * x
         pa.storeBytes(of: y.lowHalf, as: SIMD8<Float>.self)
         pb.storeBytes(of: y.highHalf, as: SIMD8<Float>.self)
     }
 
+    /// Lanes 0..<8 from the first `na` values at pa, lanes 8..<16 from the first `nb`
+    /// at pb (a row pair of a column tile's block; the rest zero).
     @inline(__always)
-    static func load8(_ p: UnsafePointer<Float>, count: Int) -> SIMD8<Float> {
-        if count == 8 { return UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
-        var v = SIMD8<Float>()
-        for l in 0..<count { v[l] = p[l] }
-        return v
-    }
-
-    @inline(__always)
-    static func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, count: Int) {
-        if count == 8 {
-            UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
-        } else {
-            for l in 0..<count { p[l] = v[l] }
-        }
+    static func rowPair(_ pa: UnsafePointer<Float>, _ na: Int, _ pb: UnsafePointer<Float>, _ nb: Int) -> SIMD16<Float> {
+        SIMD16(lowHalf: SIMD16.loadPrefix(pa, count: na).lowHalf, highHalf: SIMD16.loadPrefix(pb, count: nb).lowHalf)
     }
 }
 
 extension _DoubleGEMMKernel {
     /// Column tiles are written for `Float` only; `Double` keeps the packed path.
-    static func columnTiles(_ p: _GEMMProblem<Double>, rows: Range<Int>, cols: Range<Int>) -> Int { 0 }
+    static func columnTiles(_ p: _GEMMProblem<Double>, rows: Range<Int>, cols: Range<Int>) -> Bool { false }
 }
 
 /// The accumulators of one vector of rows of a column tile: 8 columns.

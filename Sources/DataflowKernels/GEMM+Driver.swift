@@ -28,10 +28,10 @@ protocol _GEMMKernel {
     /// panel[q·MR + r] = src[r·ld + q] for r in 0..<MR, q in 0..<count: one A panel
     /// from MR full rows (GEMM+Transpose.swift).
     static func packRows(_ src: UnsafePointer<Scalar>, ld: Int, count: Int, into panel: UnsafeMutablePointer<Scalar>)
-    /// Computes a prefix of `rows` of C[rows, cols] vectorised along M when op(A) = Aᵀ
-    /// and there are few columns, and returns how many rows it did (0: none; the
-    /// packed path does the rest). GEMM+ColumnTiles.swift.
-    static func columnTiles(_ p: _GEMMProblem<Scalar>, rows: Range<Int>, cols: Range<Int>) -> Int
+    /// Computes C[rows, cols] vectorised along M when op(A) = Aᵀ and there are few
+    /// columns and returns true, or returns false at once (the packed path then does
+    /// the tile). GEMM+ColumnTiles.swift.
+    static func columnTiles(_ p: _GEMMProblem<Scalar>, rows: Range<Int>, cols: Range<Int>) -> Bool
 }
 
 /// Float: 12×32 micro-tiles (24 zmm accumulators). Block sizes: Low et al. would put
@@ -122,11 +122,9 @@ enum _GEMMDriver<Kernel: _GEMMKernel> {
     typealias V = Kernel.Vector
 
     /// Computes C[rows, cols] of the problem: the five loops.
-    static func run(_ p: _GEMMProblem<T>, rows allRows: Range<Int>, cols: Range<Int>) {
+    static func run(_ p: _GEMMProblem<T>, rows: Range<Int>, cols: Range<Int>) {
         let mr = Kernel.mr, nr = Kernel.nr
-        // Aᵀ times few columns: column tiles take whole vectors of rows.
-        let rows = allRows.lowerBound + Kernel.columnTiles(p, rows: allRows, cols: cols)..<allRows.upperBound
-        if rows.isEmpty { return }
+        if rows.isEmpty || Kernel.columnTiles(p, rows: rows, cols: cols) { return }
         let kTotal = p.k
         let kcMax = kcBlock(kTotal, cap: Kernel.kc)
         let ncMax = min(Kernel.nc, GEMMTiling.roundUp(cols.count, nr))
