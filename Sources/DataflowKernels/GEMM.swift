@@ -17,14 +17,28 @@
 //    pc (KC of K; the partition of K is global, starting at 0, never tile-relative)
 //     ic (MC rows; op(A) MC×KC packed into MR-row panels, L2)
 //      jr, ir (NR×MR micro-tiles; the KC×NR B micro-panel stays in L1)
-// Departures from BLIS (see GEMM+Driver.swift):
+// The code, one concern per file: GEMMKernel.swift (the kernel protocol and block
+// sizes), GEMMProblem.swift (the checked problem as pointers), GEMMDriver.swift
+// (loops jc, pc, ic), GEMMDriver+MacroKernel.swift (loops jr, ir),
+// GEMMDriver+EdgeKernels.swift, GEMMDriver+Packing.swift, GEMM+ColumnTiles.swift,
+// and the generated GEMM+MicroKernel.swift and GEMM+Transpose.swift
+// (scripts/generators/).
+// Departures from BLIS (each file lists its own):
 //   - Row-major C: the micro-kernel's vectors run along rows of C (NR = 2 vectors),
 //     A values are broadcast; BLIS's column-major kernels do the transpose of that.
-//   - Edge micro-tiles run the full micro-kernel on zero-padded panels into a
-//     scratch tile, which is then copied out: same arithmetic as interior tiles.
+//   - Edge micro-tiles run kernels with the micro-kernel's per-element arithmetic:
+//     the full micro-kernel on zero-padded panels into a scratch tile that is then
+//     copied out, or four-row and one-vector kernels straight into C.
+//   - Skinny M (a batch of rows): one A block holds every row and B is packed just
+//     ahead of its use, overlapped with the micro-kernels; with few columns A is
+//     read in place; with op(A) = Aᵀ and few columns, column tiles vectorise along M.
 //   - The epilogue (bias, activation, activation gradient) is applied per
 //     micro-tile right after the last KC block, while the tile is in L1.
-//   - No software prefetch (Swift has none); packing makes the streams sequential.
+// Software prefetch, as in BLIS's assembly kernels, through LLVM's prefetch
+// intrinsic (Prefetch.swift; Swift's standard library has none): the micro-kernel
+// prefetches its A and B panels ahead and its C tile, packing prefetches rows of Aᵀ
+// ahead, and for skinny M the next B block is fetched into L2 while the current one
+// is computed (`_PrefetchStream`).
 
 /// What a GEMM does to each element of C after the product is summed.
 public enum GEMMEpilogue<T: KernelScalar>: Sendable {
@@ -86,7 +100,8 @@ public enum GEMM {
         try validate(a, transposeA, b, transposeB, c, epilogue)
         let k = transposeA ? a.rows : a.cols
         guard tiling.m == c.rows, tiling.n == c.cols, tiling.k == k else {
-            throw KernelError("GEMM: tiling is for \(tiling.m)×\(tiling.n)×\(tiling.k) (m×n×k), but the operands give \(c.rows)×\(c.cols)×\(k)")
+            throw KernelError("GEMM: tiling is for \(tiling.m)×\(tiling.n)×\(tiling.k) (m×n×k), "
+                              + "but the operands give \(c.rows)×\(c.cols)×\(k)")
         }
         guard tile >= 0, tile < tiling.tileCount else {
             throw KernelError("GEMM: tile \(tile) is out of range 0..<\(tiling.tileCount)")
@@ -119,13 +134,16 @@ public enum GEMM {
         let (bk, bn) = transposeB ? (b.cols, b.rows) : (b.rows, b.cols)
         let ta = transposeA ? "op(A) = Aᵀ" : "op(A) = A", tb = transposeB ? "op(B) = Bᵀ" : "op(B) = B"
         guard am == c.rows else {
-            throw KernelError("GEMM: A is \(a.rows)×\(a.cols), \(ta) has \(am) rows, expected \(c.rows) (the rows of C, \(c.rows)×\(c.cols))")
+            throw KernelError("GEMM: A is \(a.rows)×\(a.cols), \(ta) has \(am) rows, "
+                              + "expected \(c.rows) (the rows of C, \(c.rows)×\(c.cols))")
         }
         guard bn == c.cols else {
-            throw KernelError("GEMM: B is \(b.rows)×\(b.cols), \(tb) has \(bn) columns, expected \(c.cols) (the columns of C, \(c.rows)×\(c.cols))")
+            throw KernelError("GEMM: B is \(b.rows)×\(b.cols), \(tb) has \(bn) columns, "
+                              + "expected \(c.cols) (the columns of C, \(c.rows)×\(c.cols))")
         }
         guard bk == ak else {
-            throw KernelError("GEMM: B is \(b.rows)×\(b.cols), \(tb) has \(bk) rows, expected \(ak) (the columns of \(ta), A \(a.rows)×\(a.cols))")
+            throw KernelError("GEMM: B is \(b.rows)×\(b.cols), \(tb) has \(bk) rows, "
+                              + "expected \(ak) (the columns of \(ta), A \(a.rows)×\(a.cols))")
         }
         switch epilogue {
         case .none, .activation:
