@@ -8,3 +8,4 @@ export DATAFLOW_FUZZ_ITERATIONS="${DATAFLOW_FUZZ_ITERATIONS:-500}"
 swift test -c release --filter 'Fuzz|fuzz|randomDAG|Reliability'
 swift run -c release dataflow-bench soak --steps 1000
 bash scripts/sanitize.sh
+bash scripts/check-generated.sh
