@@ -293,19 +293,22 @@ let gemmShapes: [(Int, Int, Int)] = [
         #expect(message { try GEMM.multiply(a, transposeA: false, b, transposeB: false, into: c) }.contains("B is 6×7"))
         #expect(message { try GEMM.multiply(a, transposeA: true, b, transposeB: false, into: c) }.contains("A is 4×5"))
         let wideC = randomMatrix(Float.self, rows: 4, cols: 8, seed: 3)
-        #expect(message { try GEMM.multiply(a, transposeA: false, randomMatrix(Float.self, rows: 5, cols: 7, seed: 2), transposeB: false, into: wideC) }
+        let b57 = randomMatrix(Float.self, rows: 5, cols: 7, seed: 2)
+        #expect(message { try GEMM.multiply(a, transposeA: false, b57, transposeB: false, into: wideC) }
             .contains("B is 5×7"))
         let strided = MatrixView(a.buffer, rows: 2, cols: 2, rowStride: 5, colStride: 2)
-        #expect(message { try GEMM.multiply(strided, transposeA: false, strided, transposeB: false, into: strided) }.contains("A needs colStride 1"))
+        #expect(message { try GEMM.multiply(strided, transposeA: false, strided, transposeB: false, into: strided) }
+            .contains("A needs colStride 1"))
         let outside = MatrixView(a.buffer, offset: 10, rows: 4, cols: 5)
-        #expect(message { try GEMM.multiply(outside, transposeA: false, b, transposeB: false, into: c) }.contains("A addresses elements outside"))
-        let b57 = randomMatrix(Float.self, rows: 5, cols: 7, seed: 2)
+        #expect(message { try GEMM.multiply(outside, transposeA: false, b, transposeB: false, into: c) }
+            .contains("A addresses elements outside"))
         let badBias = randomMatrix(Float.self, rows: 1, cols: 6, seed: 4)
         #expect(message { try GEMM.multiply(a, transposeA: false, b57, transposeB: false, into: c, epilogue: .bias(badBias, .relu)) }
             .contains("bias"))
         let badY = randomMatrix(Float.self, rows: 3, cols: 7, seed: 4)
-        #expect(message { try GEMM.multiply(a, transposeA: false, b57, transposeB: false, into: c, epilogue: .activationGradient(.relu, output: badY)) }
-            .contains("output is 3×7"))
+        #expect(message {
+            try GEMM.multiply(a, transposeA: false, b57, transposeB: false, into: c, epilogue: .activationGradient(.relu, output: badY))
+        }.contains("output is 3×7"))
         let tiling = GEMMTiling(m: 5, n: 7, k: 5, tileRows: 12, tileCols: 32)
         #expect(message { try GEMM.multiplyTile(a, transposeA: false, b57, transposeB: false, into: c, tiling: tiling, tile: 0) }
             .contains("tiling"))
