@@ -4,8 +4,27 @@
 // scattered. So results never depend on how a caller tiles a tensor.
 
 /// A point-wise function of one operand.
+///
+/// Accuracy (vs. the C library, on every input including ±0, ±∞ and NaN):
+/// neg, square, sqrt, reciprocal, abs, relu, sign and rsqrt are IEEE operations (rsqrt
+/// is `1 / x.squareRoot()`, two correctly rounded steps, not a hardware estimate);
+/// exp, log, sigmoid, tanh, log1p and expm1 are vector polynomials within 4 ulps;
+/// pow is the C library's `pow`/`powf` lane by lane (bitwise equal to it).
 public enum UnaryOp: Sendable, Hashable {
     case neg, exp, log, sigmoid, tanh, relu, square, sqrt, reciprocal, abs
+    /// 1/√x (two correctly rounded operations: `1 / x.squareRoot()`).
+    case rsqrt
+    /// log(1 + x), accurate for tiny x.
+    case log1p
+    /// exp(x) − 1, accurate for tiny x.
+    case expm1
+    /// 1 for x > 0, −1 for x < 0, x itself otherwise (±0 keep their sign, NaN stays NaN).
+    case sign
+    /// x raised to a constant exponent p (`pow(x, p)` of the C library, lane by lane;
+    /// p == 2 is `x·x`, p == 1 is `x`, both equal to libm's result). The exponent
+    /// is a payload rather than a second operand because every use in a graph
+    /// (x², x⁻¹ᐟ², the derivative p·x^(p−1)) has a constant exponent.
+    case pow(Double)
 }
 
 /// A point-wise function of two operands.
@@ -21,6 +40,28 @@ public enum BinaryOp: Sendable, Hashable {
     case greater
     /// (a, b) → a == b ? 1 : 0
     case equal
+    /// (a, b) → a ≥ b ? 1 : 0
+    case greaterEqual
+    /// (a, b) → a < b ? 1 : 0
+    case less
+    /// (a, b) → a ≤ b ? 1 : 0
+    case lessEqual
+    /// (a, b) → a ≠ b ? 1 : 0 (the only comparison that is 1 when an operand is NaN;
+    /// all comparisons follow IEEE 754: NaN is unordered).
+    case notEqual
+}
+
+/// A point-wise function of three operands.
+///
+/// The fused `ElementwiseProgram` has no ternary instruction yet (adding one changes
+/// an enum the compiler switches over); `Elementwise.ternary` runs these directly.
+public enum TernaryOp: Sendable, Hashable {
+    /// (mask, a, b) → mask ≠ 0 ? a : b (`where`); a NaN mask counts as ≠ 0, so it
+    /// selects a. Exact: the chosen operand is copied bitwise.
+    case select
+    /// (x, lo, hi) → min(max(x, lo), hi) with NaN propagating from any operand
+    /// (the kernels' `maximum`/`minimum`); lo > hi gives hi.
+    case clamp
 }
 
 /// Vectorised element-wise operations with broadcasting.
@@ -76,6 +117,40 @@ public enum Elementwise {
                 _ElementwiseKernels<SIMD8<Double>>.binary(op, pa.cast(to: Double.self), pb.cast(to: Double.self), pc.cast(to: Double.self))
             }
         }}}
+    }
+
+    /// d = op(a, b, c), broadcasting every operand through stride-0 axes like `binary`.
+    ///
+    /// ```swift
+    /// // y = mask ? x : 0, with a scalar zero
+    /// try Elementwise.ternary(.select, mask, x, MatrixView(zero, rows: m, cols: n, rowStride: 0, colStride: 0), into: y)
+    /// ```
+    /// - Parameters:
+    ///   - op: the function (`select`: a is the mask; `clamp`: a is x, b lo, c hi).
+    ///   - a, b, c: operands with d's rows×cols (stride 0 broadcasts).
+    ///   - d: the output (may alias an operand exactly).
+    /// - Throws: `KernelError` naming "a", "b", "c" or "d".
+    public static func ternary<T: KernelScalar>(_ op: TernaryOp, _ a: MatrixView<T>, _ b: MatrixView<T>, _ c: MatrixView<T>,
+                                                into d: MatrixView<T>) throws(KernelError) {
+        let name = "Elementwise.ternary(\(op))"
+        try _checkShape(a, "a", rows: d.rows, cols: d.cols, name)
+        try _checkShape(b, "b", rows: d.rows, cols: d.cols, name)
+        try _checkShape(c, "c", rows: d.rows, cols: d.cols, name)
+        try _checkBounds(d, "d", name)
+        try _checkWritable(d, "d", name)
+        a.withUnsafeMatrix { pa in
+        b.withUnsafeMatrix { pb in
+        c.withUnsafeMatrix { pc in
+        d.withUnsafeMatrix { pd in
+            switch _KernelKind(T.self) {
+            case .float:
+                _ElementwiseKernels<SIMD16<Float>>.ternary(op, pa.cast(to: Float.self), pb.cast(to: Float.self),
+                                                           pc.cast(to: Float.self), pd.cast(to: Float.self))
+            case .double:
+                _ElementwiseKernels<SIMD8<Double>>.ternary(op, pa.cast(to: Double.self), pb.cast(to: Double.self),
+                                                           pc.cast(to: Double.self), pd.cast(to: Double.self))
+            }
+        }}}}
     }
 
     /// Sets every element of y to `value`.
@@ -226,6 +301,11 @@ enum _ElementwiseKernels<V: _KernelVector> {
         case .sqrt: unaryLoop(x, y) { $0.squareRoot() }
         case .reciprocal: unaryLoop(x, y) { V.constant(1) / $0 }
         case .abs: unaryLoop(x, y) { V.absolute($0) }
+        case .rsqrt: unaryLoop(x, y) { V.constant(1) / $0.squareRoot() }
+        case .log1p: unaryLoop(x, y) { V.log1p($0) }
+        case .expm1: unaryLoop(x, y) { V.expm1($0) }
+        case .sign: unaryLoop(x, y) { V.sign($0) }
+        case .pow(let p): unaryLoop(x, y) { V.pow($0, p) }
         }
     }
 
@@ -279,6 +359,15 @@ enum _ElementwiseKernels<V: _KernelVector> {
                 store(r, pc + j * c.colStride, c.colStride, n)
                 j += w
             }
+        }
+    }
+
+    static func ternary(_ op: TernaryOp, _ a: _UnsafeMatrix<T>, _ b: _UnsafeMatrix<T>, _ c: _UnsafeMatrix<T>, _ d: _UnsafeMatrix<T>) {
+        // One path for every layout (gather, compute, scatter per vector): the
+        // values do not depend on the layout because select and clamp are exact.
+        forEachBlock(rows: d.rows, cols: d.cols) { i, j, n in
+            let r = V.apply(op, load(a.at(i, j), a.colStride, n), load(b.at(i, j), b.colStride, n), load(c.at(i, j), c.colStride, n))
+            store(r, d.at(i, j), d.colStride, n)
         }
     }
 

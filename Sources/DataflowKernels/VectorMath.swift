@@ -14,6 +14,18 @@
 // tanh: sign(x)·u/(u+2) with u = expm1(2|x|) (accurate near 0, saturates by |x| = 20).
 // sigmoid: with e = exp(−|x|): 1/(1+e) for x ≥ 0 and e/(1+e) otherwise.
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The C library's pow, named apart from `_KernelVector.pow`.
+@inline(__always) func _pow(_ x: Double, _ y: Double) -> Double { pow(x, y) }
+@inline(__always) func _powf(_ x: Float, _ y: Float) -> Float { powf(x, y) }
+
 extension _KernelVector {
     @inline(__always) static var isFloat: Bool { Scalar.self == Float.self }
 
@@ -159,6 +171,11 @@ extension _KernelVector {
         case .sqrt: return x.squareRoot()
         case .reciprocal: return constant(1) / x
         case .abs: return absolute(x)
+        case .rsqrt: return constant(1) / x.squareRoot()
+        case .log1p: return log1p(x)
+        case .expm1: return expm1(x)
+        case .sign: return sign(x)
+        case .pow(let p): return pow(x, p)
         }
     }
 
@@ -176,6 +193,53 @@ extension _KernelVector {
         case .reluBackward: return zero.replacing(with: b, where: less(zero, a))
         case .greater: return zero.replacing(with: one, where: less(b, a))
         case .equal: return zero.replacing(with: one, where: equal(a, b))
+        case .greaterEqual: return zero.replacing(with: one, where: lessOrEqual(b, a))
+        case .less: return zero.replacing(with: one, where: less(a, b))
+        case .lessEqual: return zero.replacing(with: one, where: lessOrEqual(a, b))
+        case .notEqual: return zero.replacing(with: one, where: notEqual(a, b))
         }
+    }
+
+    @inline(__always) static func apply(_ op: TernaryOp, _ a: Self, _ b: Self, _ c: Self) -> Self {
+        switch op {
+        case .select: return c.replacing(with: b, where: notEqual(a, Self(repeating: 0)))
+        case .clamp: return minimum(maximum(a, b), c)
+        }
+    }
+
+    /// log(1 + x) = log(u) − ((u − 1) − x)/u with u = 1 + x rounded: the quotient
+    /// is the first-order correction for the rounding of u (Goldberg, "What Every
+    /// Computer Scientist Should Know About Floating-Point Arithmetic", 1991, Thm. 4
+    /// uses x·log(u)/(u − 1); this form needs no second division by a tiny u − 1).
+    /// u == 1 gives x; u == 0 (x = −1) gives −∞; u == +∞ gives +∞; x < −1 gives NaN.
+    @inline(__always) static func log1p(_ x: Self) -> Self {
+        let one = constant(1), zero = Self(repeating: 0), inf = Self(repeating: .infinity)
+        let u = x + one
+        var correction = ((u - one) - x) / u
+        correction = correction.replacing(with: zero, where: or(equal(u, zero), equal(u, inf)))
+        let y = log(u) - correction
+        return y.replacing(with: x, where: equal(u, one))
+    }
+
+    /// 1, −1, or x itself for ±0 and NaN.
+    @inline(__always) static func sign(_ x: Self) -> Self {
+        let zero = Self(repeating: 0)
+        return x.replacing(with: constant(1), where: less(zero, x)).replacing(with: constant(-1), where: less(x, zero))
+    }
+
+    /// x^p: x·x for p == 2, x for p == 1, otherwise the C library's pow lane by lane
+    /// (no vector pow is accurate to an ulp over the whole range without double-double
+    /// arithmetic; this keeps every result equal to libm's).
+    @inline(__always) static func pow(_ x: Self, _ p: Double) -> Self {
+        if p == 2 { return x * x }
+        if p == 1 { return x }
+        var y = x
+        if isFloat {
+            let pf = Float(p)
+            for l in 0..<lanes { y[l] = Scalar(_powf(Float(x[l]), pf)) }
+        } else {
+            for l in 0..<lanes { y[l] = Scalar(_pow(Double(x[l]), p)) }
+        }
+        return y
     }
 }

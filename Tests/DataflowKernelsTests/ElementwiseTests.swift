@@ -17,6 +17,11 @@ func unaryReference(_ op: UnaryOp, _ x: Double) -> Double {
     case .sqrt: return x.squareRoot()
     case .reciprocal: return 1 / x
     case .abs: return abs(x)
+    case .rsqrt: return 1 / x.squareRoot()
+    case .log1p: return _log1p(x)
+    case .expm1: return _expm1(x)
+    case .sign: return x > 0 ? 1 : x < 0 ? -1 : x
+    case .pow(let p): return _pow(x, p)
     }
 }
 
@@ -75,6 +80,10 @@ func ulpError<T: KernelScalar>(_ got: T, _ want: Double, _: T.Type) -> Double {
         case .reluBackward: return a > 0 ? b : 0
         case .greater: return a > b ? 1 : 0
         case .equal: return a == b ? 1 : 0
+        case .greaterEqual: return a >= b ? 1 : 0
+        case .less: return a < b ? 1 : 0
+        case .lessEqual: return a <= b ? 1 : 0
+        case .notEqual: return a != b ? 1 : 0
         }
     }
 
