@@ -63,7 +63,8 @@ public struct Conv2DGeometry: Sendable, Hashable {
         let extentH = dilation.height * (kernelHeight - 1) + 1, extentW = dilation.width * (kernelWidth - 1) + 1
         let paddedH = height + padding.top + padding.bottom, paddedW = width + padding.left + padding.right
         guard extentH <= paddedH, extentW <= paddedW else {
-            throw KernelError("\(name): the dilated kernel (\(extentH)×\(extentW)) is larger than the padded input (\(paddedH)×\(paddedW))")
+            throw KernelError("\(name): the dilated kernel (\(extentH)×\(extentW)) is larger than the padded input "
+                              + "(\(paddedH)×\(paddedW))")
         }
         self.batch = batch; self.height = height; self.width = width; self.channels = channels
         self.kernelHeight = kernelHeight; self.kernelWidth = kernelWidth; self.outputChannels = outputChannels
@@ -195,7 +196,8 @@ public enum Conv2D {
         try _checkPixels(output, "output", rows: g.outputPixels, cols: g.outputChannels, name, output: true)
         let images = images ?? 0..<g.batch
         try _checkRange(images, "images", 0..<g.batch, name)
-        let cols = try _scratch(g, images.count, scratch, scratchOffset, name, operands: [(input, "input"), (kernel, "kernel"), (output, "output")])
+        let cols = try _scratch(g, images.count, scratch, scratchOffset, name,
+                                operands: [(input, "input"), (kernel, "kernel"), (output, "output")])
         try _checkDisjoint(output, "output", input, "input", name)
         try _checkDisjoint(output, "output", kernel, "kernel", name)
         let sub = g.withBatch(images.count)
@@ -277,14 +279,16 @@ public enum Conv2D {
                             operands: [(MatrixView<T>, String)]) throws(KernelError) -> MatrixView<T> {
         let need = scratchCount(g, images: images)
         guard offset >= 0, offset + need <= scratch.count else {
-            throw KernelError("\(name): scratch needs \(need) elements from offset \(offset) (Conv2D.scratchCount for \(images) images), but the buffer has \(scratch.count)")
+            throw KernelError("\(name): scratch needs \(need) elements from offset \(offset) (Conv2D.scratchCount for \(images) images), "
+                              + "but the buffer has \(scratch.count)")
         }
         let cols = MatrixView(scratch, offset: offset, rows: images * g.outputHeight * g.outputWidth, cols: g.patchSize)
         for (v, operand) in operands { try _checkDisjoint(cols, "scratch", v, operand, name) }
         return cols
     }
 
-    static func _uncheckedIm2col<T: KernelScalar>(_ g: Conv2DGeometry, _ input: MatrixView<T>, _ rows: Range<Int>, _ columns: MatrixView<T>) {
+    static func _uncheckedIm2col<T: KernelScalar>(_ g: Conv2DGeometry, _ input: MatrixView<T>, _ rows: Range<Int>,
+                                                  _ columns: MatrixView<T>) {
         input.withUnsafeMatrix { px in
         columns.withUnsafeMatrix { pc in
             switch _KernelKind(T.self) {
@@ -295,7 +299,8 @@ public enum Conv2D {
     }
 
     /// `inputGradient` is the whole [N·H·W, C] matrix of `g`; rows `pixels` are written.
-    static func _uncheckedCol2im<T: KernelScalar>(_ g: Conv2DGeometry, _ columns: MatrixView<T>, _ pixels: Range<Int>, _ inputGradient: MatrixView<T>) {
+    static func _uncheckedCol2im<T: KernelScalar>(_ g: Conv2DGeometry, _ columns: MatrixView<T>, _ pixels: Range<Int>,
+                                                  _ inputGradient: MatrixView<T>) {
         columns.withUnsafeMatrix { pc in
         inputGradient.withUnsafeMatrix { pd in
             switch _KernelKind(T.self) {
@@ -338,7 +343,8 @@ func _span<T>(_ v: MatrixView<T>) -> ClosedRange<Int>? {
 /// An output must not share memory with an input of the same call (checked by span:
 /// two views of one buffer whose spans intersect are rejected even if interleaved).
 @inline(never)
-func _checkDisjoint<T>(_ out: MatrixView<T>, _ outName: String, _ other: MatrixView<T>, _ otherName: String, _ op: String) throws(KernelError) {
+func _checkDisjoint<T>(_ out: MatrixView<T>, _ outName: String, _ other: MatrixView<T>, _ otherName: String,
+                       _ op: String) throws(KernelError) {
     guard out.buffer === other.buffer, let a = _span(out), let b = _span(other) else { return }
     if a.overlaps(b) {
         throw KernelError("\(op): \(outName) overlaps \(otherName) in the same buffer (elements \(a) and \(b))")

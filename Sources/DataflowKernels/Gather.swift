@@ -34,7 +34,8 @@ public enum Gather {
         indices.withUnsafeMatrix { pi in
         output.withUnsafeMatrix { po in
             for p in 0..<po.rows {
-                _copy(_UnsafeMatrix(base: pt.at(Int(pi.base[p * stride]), 0), rows: 1, cols: po.cols, rowStride: 0, colStride: pt.colStride),
+                let row = Int(pi.base[p * stride])
+                _copy(_UnsafeMatrix(base: pt.at(row, 0), rows: 1, cols: po.cols, rowStride: 0, colStride: pt.colStride),
                       _UnsafeMatrix(base: po.at(p, 0), rows: 1, cols: po.cols, rowStride: 0, colStride: po.colStride))
             }
         }}}
@@ -52,8 +53,8 @@ public enum Gather {
     /// - Parameters:
     ///   - outputGradient: n×D.
     ///   - indices: the n indices of the forward `rows` call.
-    ///   - tableGradient: V×D, colStride 1 or any (rows must not overlap each other
-    ///     or outputGradient).
+    ///   - tableGradient: V×D with colStride 1 and rowStride ≥ D (rows must not overlap
+    ///     each other or outputGradient).
     ///   - vocabularyRows: the table rows this call owns; all of 0..<V by default.
     ///   - accumulate: add to tableGradient instead of overwriting it.
     /// - Throws: `KernelError` naming "indices[p]" when it is outside 0..<V (every index is
@@ -64,11 +65,7 @@ public enum Gather {
                                                      accumulate: Bool = false) throws(KernelError) {
         let name = "Gather.rowsBackward"
         try _checkBounds(outputGradient, "outputGradient", name)
-        try _checkShape(tableGradient, "tableGradient", rows: tableGradient.rows, cols: outputGradient.cols, name)
-        try _checkWritable(tableGradient, "tableGradient", name)
-        guard tableGradient.rows <= 1 || tableGradient.cols <= 1 || abs(tableGradient.rowStride) >= tableGradient.cols * abs(tableGradient.colStride) else {
-            throw KernelError("\(name): tableGradient's rows overlap: \(tableGradient.describe("tableGradient"))")
-        }
+        try _checkPixels(tableGradient, "tableGradient", rows: tableGradient.rows, cols: outputGradient.cols, name, output: true)
         try _checkDisjoint(tableGradient, "tableGradient", outputGradient, "outputGradient", name)
         let stride = try checkIndices(indices, count: outputGradient.rows, vocabulary: tableGradient.rows, name)
         let owned = vocabularyRows ?? 0..<tableGradient.rows

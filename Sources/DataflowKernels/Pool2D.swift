@@ -52,7 +52,8 @@ public struct Pool2DGeometry: Sendable, Hashable {
         }
         let paddedH = height + padding.top + padding.bottom, paddedW = width + padding.left + padding.right
         guard window.height <= paddedH, window.width <= paddedW else {
-            throw KernelError("\(name): the window (\(window.height)×\(window.width)) is larger than the padded input (\(paddedH)×\(paddedW))")
+            throw KernelError("\(name): the window (\(window.height)×\(window.width)) is larger than the padded input "
+                              + "(\(paddedH)×\(paddedW))")
         }
         self.batch = batch; self.height = height; self.width = width; self.channels = channels
         self.windowHeight = window.height; self.windowWidth = window.width
@@ -187,19 +188,23 @@ struct _PoolKernelsDispatch {
         case .double: _PoolKernels<Double>.maxForward(g, x.cast(to: Double.self), y.cast(to: Double.self), rows)
         }
     }
-    func maxBackward<T: KernelScalar>(_ g: Pool2DGeometry, _ x: _UnsafeMatrix<T>, _ dy: _UnsafeMatrix<T>, _ dx: _UnsafeMatrix<T>, _ images: Range<Int>) {
+    func maxBackward<T: KernelScalar>(_ g: Pool2DGeometry, _ x: _UnsafeMatrix<T>, _ dy: _UnsafeMatrix<T>, _ dx: _UnsafeMatrix<T>,
+                                      _ images: Range<Int>) {
         switch _KernelKind(T.self) {
         case .float: _PoolKernels<Float>.maxBackward(g, x.cast(to: Float.self), dy.cast(to: Float.self), dx.cast(to: Float.self), images)
-        case .double: _PoolKernels<Double>.maxBackward(g, x.cast(to: Double.self), dy.cast(to: Double.self), dx.cast(to: Double.self), images)
+        case .double:
+            _PoolKernels<Double>.maxBackward(g, x.cast(to: Double.self), dy.cast(to: Double.self), dx.cast(to: Double.self), images)
         }
     }
-    func averageForward<T: KernelScalar>(_ g: Pool2DGeometry, _ x: _UnsafeMatrix<T>, _ y: _UnsafeMatrix<T>, _ rows: Range<Int>, _ pad: Bool) {
+    func averageForward<T: KernelScalar>(_ g: Pool2DGeometry, _ x: _UnsafeMatrix<T>, _ y: _UnsafeMatrix<T>, _ rows: Range<Int>,
+                                         _ pad: Bool) {
         switch _KernelKind(T.self) {
         case .float: _PoolKernels<Float>.averageForward(g, x.cast(to: Float.self), y.cast(to: Float.self), rows, pad)
         case .double: _PoolKernels<Double>.averageForward(g, x.cast(to: Double.self), y.cast(to: Double.self), rows, pad)
         }
     }
-    func averageBackward<T: KernelScalar>(_ g: Pool2DGeometry, _ dy: _UnsafeMatrix<T>, _ dx: _UnsafeMatrix<T>, _ images: Range<Int>, _ pad: Bool) {
+    func averageBackward<T: KernelScalar>(_ g: Pool2DGeometry, _ dy: _UnsafeMatrix<T>, _ dx: _UnsafeMatrix<T>, _ images: Range<Int>,
+                                          _ pad: Bool) {
         switch _KernelKind(T.self) {
         case .float: _PoolKernels<Float>.averageBackward(g, dy.cast(to: Float.self), dx.cast(to: Float.self), images, pad)
         case .double: _PoolKernels<Double>.averageBackward(g, dy.cast(to: Double.self), dx.cast(to: Double.self), images, pad)
@@ -251,7 +256,8 @@ enum _PoolKernels<T: KernelScalar> {
         for r in rows { argmax(g, x, r, y.at(r, 0), bestRow) }
     }
 
-    static func maxBackward(_ g: Pool2DGeometry, _ x: _UnsafeMatrix<T>, _ dy: _UnsafeMatrix<T>, _ dx: _UnsafeMatrix<T>, _ images: Range<Int>) {
+    static func maxBackward(_ g: Pool2DGeometry, _ x: _UnsafeMatrix<T>, _ dy: _UnsafeMatrix<T>, _ dx: _UnsafeMatrix<T>,
+                            _ images: Range<Int>) {
         let c = g.channels, hw = g.height * g.width, ohw = g.outputHeight * g.outputWidth
         for p in images.lowerBound * hw..<images.upperBound * hw { dx.at(p, 0).update(repeating: 0, count: c) }
         let best = UnsafeMutablePointer<T>.allocate(capacity: c), bestRow = UnsafeMutablePointer<Int>.allocate(capacity: c)
@@ -271,7 +277,8 @@ enum _PoolKernels<T: KernelScalar> {
         return T(count)
     }
 
-    static func averageForward(_ g: Pool2DGeometry, _ x: _UnsafeMatrix<T>, _ y: _UnsafeMatrix<T>, _ rows: Range<Int>, _ includePadding: Bool) {
+    static func averageForward(_ g: Pool2DGeometry, _ x: _UnsafeMatrix<T>, _ y: _UnsafeMatrix<T>, _ rows: Range<Int>,
+                               _ includePadding: Bool) {
         let c = g.channels
         for r in rows {
             let out = y.at(r, 0)
@@ -286,7 +293,8 @@ enum _PoolKernels<T: KernelScalar> {
         }
     }
 
-    static func averageBackward(_ g: Pool2DGeometry, _ dy: _UnsafeMatrix<T>, _ dx: _UnsafeMatrix<T>, _ images: Range<Int>, _ includePadding: Bool) {
+    static func averageBackward(_ g: Pool2DGeometry, _ dy: _UnsafeMatrix<T>, _ dx: _UnsafeMatrix<T>, _ images: Range<Int>,
+                                _ includePadding: Bool) {
         let c = g.channels, hw = g.height * g.width, ohw = g.outputHeight * g.outputWidth
         for p in images.lowerBound * hw..<images.upperBound * hw { dx.at(p, 0).update(repeating: 0, count: c) }
         let share = UnsafeMutablePointer<T>.allocate(capacity: c)

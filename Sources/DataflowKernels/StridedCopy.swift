@@ -104,7 +104,8 @@ public enum StridedCopy {
             throw KernelError("\(name): source has shape \(sourceLayout.shape), destination \(destinationLayout.shape)")
         }
         for (n, s) in zip(destinationLayout.shape, destinationLayout.strides) where n > 1 && s == 0 {
-            throw KernelError("\(name): destination has a stride-0 (broadcast) axis: shape \(destinationLayout.shape), strides \(destinationLayout.strides)")
+            throw KernelError("\(name): destination has a stride-0 (broadcast) axis: shape \(destinationLayout.shape), "
+                              + "strides \(destinationLayout.strides)")
         }
         if source === destination {
             if sourceLayout == destinationLayout { return }
@@ -145,7 +146,8 @@ public enum StridedCopy {
             throw KernelError("\(op): \(name) has a negative size \(l.shape[a]) on axis \(a)")
         }
         if let s = l.span, s.lowerBound < 0 || s.upperBound >= count {
-            throw KernelError("\(op): \(name) addresses elements \(s) outside its buffer of \(count) (shape \(l.shape), strides \(l.strides), offset \(l.offset))")
+            throw KernelError("\(op): \(name) addresses elements \(s) outside its buffer of \(count) "
+                              + "(shape \(l.shape), strides \(l.strides), offset \(l.offset))")
         }
     }
 }

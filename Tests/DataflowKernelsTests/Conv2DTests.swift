@@ -14,7 +14,8 @@ func naiveConvForward<T: KernelScalar>(_ g: Conv2DGeometry, _ x: [T], _ k: [T]) 
             let ih = oh * g.strideHeight - g.padTop + i * g.dilationHeight, iw = ow * g.strideWidth - g.padLeft + j * g.dilationWidth
             guard ih >= 0, ih < g.height, iw >= 0, iw < g.width else { continue }
             for c in 0..<g.channels {
-                s += x[nhwc(g.height, g.width, g.channels, n, ih, iw, c)] * k[((i * g.kernelWidth + j) * g.channels + c) * g.outputChannels + o]
+                let kk = k[((i * g.kernelWidth + j) * g.channels + c) * g.outputChannels + o]
+                s += x[nhwc(g.height, g.width, g.channels, n, ih, iw, c)] * kk
             }
         }}
         y[nhwc(g.outputHeight, g.outputWidth, g.outputChannels, n, oh, ow, o)] = s
@@ -30,8 +31,9 @@ func naiveConvBackwardInput<T: KernelScalar>(_ g: Conv2DGeometry, _ dy: [T], _ k
             let ih = oh * g.strideHeight - g.padTop + i * g.dilationHeight, iw = ow * g.strideWidth - g.padLeft + j * g.dilationWidth
             guard ih >= 0, ih < g.height, iw >= 0, iw < g.width else { continue }
             for c in 0..<g.channels { for o in 0..<g.outputChannels {
-                dx[nhwc(g.height, g.width, g.channels, n, ih, iw, c)] +=
-                    dy[nhwc(g.outputHeight, g.outputWidth, g.outputChannels, n, oh, ow, o)] * k[((i * g.kernelWidth + j) * g.channels + c) * g.outputChannels + o]
+                let kk = k[((i * g.kernelWidth + j) * g.channels + c) * g.outputChannels + o]
+                let d = dy[nhwc(g.outputHeight, g.outputWidth, g.outputChannels, n, oh, ow, o)]
+                dx[nhwc(g.height, g.width, g.channels, n, ih, iw, c)] += d * kk
             }}
         }}
     }}}
@@ -45,7 +47,8 @@ func naiveConvBackwardKernel<T: KernelScalar>(_ g: Conv2DGeometry, _ x: [T], _ d
         for n in 0..<g.batch { for oh in 0..<g.outputHeight { for ow in 0..<g.outputWidth {
             let ih = oh * g.strideHeight - g.padTop + i * g.dilationHeight, iw = ow * g.strideWidth - g.padLeft + j * g.dilationWidth
             guard ih >= 0, ih < g.height, iw >= 0, iw < g.width else { continue }
-            s += x[nhwc(g.height, g.width, g.channels, n, ih, iw, c)] * dy[nhwc(g.outputHeight, g.outputWidth, g.outputChannels, n, oh, ow, o)]
+            let d = dy[nhwc(g.outputHeight, g.outputWidth, g.outputChannels, n, oh, ow, o)]
+            s += x[nhwc(g.height, g.width, g.channels, n, ih, iw, c)] * d
         }}}
         dk[((i * g.kernelWidth + j) * g.channels + c) * g.outputChannels + o] = s
     }}}}
@@ -174,7 +177,8 @@ struct ConvCase: Sendable, CustomStringConvertible {
             for i in 0..<g.kernelHeight { for j in 0..<g.kernelWidth { for c in 0..<g.channels {
                 let ih = oh * g.strideHeight - g.padTop + i * g.dilationHeight, iw = ow * g.strideWidth - g.padLeft + j * g.dilationWidth
                 if ih >= 0 && ih < g.height && iw >= 0 && iw < g.width {
-                    want[nhwc(g.height, g.width, g.channels, n, ih, iw, c)] += dcols[r * g.patchSize + (i * g.kernelWidth + j) * g.channels + c]
+                    let d = dcols[r * g.patchSize + (i * g.kernelWidth + j) * g.channels + c]
+                    want[nhwc(g.height, g.width, g.channels, n, ih, iw, c)] += d
                 }
             }}}
         }
@@ -182,7 +186,8 @@ struct ConvCase: Sendable, CustomStringConvertible {
         try Conv2D.col2im(g, columns: dcv, pixels: 0..<g.inputPixels, into: whole)
         #expect(whole.elements == want, "\(cc) col2im")
         // Real-valued data: tiles in reverse order give the bits of the whole call.
-        let real = MatrixView(TensorBuffer(randomArray(Float.self, g.outputPixels * g.patchSize, seed: 6)), rows: g.outputPixels, cols: g.patchSize)
+        let real = MatrixView(TensorBuffer(randomArray(Float.self, g.outputPixels * g.patchSize, seed: 6)),
+                              rows: g.outputPixels, cols: g.patchSize)
         let a = MatrixView(TensorBuffer<Float>(count: g.inputPixels * g.channels), rows: g.inputPixels, cols: g.channels)
         let b = MatrixView(TensorBuffer<Float>(repeating: .nan, count: g.inputPixels * g.channels), rows: g.inputPixels, cols: g.channels)
         try Conv2D.col2im(g, columns: real, pixels: 0..<g.inputPixels, into: a)

@@ -38,7 +38,11 @@ import DataflowKernels
         for chunk in [1, 3, 5, 16] {
             let parts = TensorBuffer<T>(count: n + 3)
             var hi = n
-            while hi > 0 { let lo = max(0, hi - chunk); try CounterRandom.uniform(seed: 42, call: 9, elements: lo..<hi, into: parts, offset: 3); hi = lo }
+            while hi > 0 {
+                let lo = max(0, hi - chunk)
+                try CounterRandom.uniform(seed: 42, call: 9, elements: lo..<hi, into: parts, offset: 3)
+                hi = lo
+            }
             #expect(parts.toArray() == whole.toArray(), "\(T.self) n \(n) chunks of \(chunk)")
         }
         // Another call or seed gives other values.

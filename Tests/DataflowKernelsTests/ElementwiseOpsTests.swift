@@ -114,7 +114,8 @@ func sameBits<T: KernelScalar>(_ a: T, _ b: T) -> Bool {
         let c = MatrixView(TensorBuffer<T>(count: n), rows: 1, cols: n)
         try Elementwise.binary(op, a, b, into: c)
         for i in 0..<n {
-            #expect(Double(c[0, i]) == compare(op, Double(a[0, i]), Double(b[0, i])), "\(T.self) \(op)(\(a[0, i]), \(b[0, i])) = \(c[0, i])")
+            #expect(Double(c[0, i]) == compare(op, Double(a[0, i]), Double(b[0, i])),
+                    "\(T.self) \(op)(\(a[0, i]), \(b[0, i])) = \(c[0, i])")
         }
         // Broadcast scalar b.
         let s = MatrixView(b.buffer, rows: 1, cols: n, rowStride: 0, colStride: 0)

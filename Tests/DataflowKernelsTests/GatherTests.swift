@@ -37,7 +37,11 @@ func naiveScatterAdd<T: KernelScalar>(_ dy: [T], cols: Int, _ idx: [Int32], voca
         let split = MatrixView(TensorBuffer<T>(repeating: .nan, count: v * d), rows: v, cols: d)
         let strided = MatrixView(TensorBuffer((idx.flatMap { [$0, -1] })), rows: 1, cols: n, rowStride: 2 * n, colStride: 2)
         var hi = v
-        while hi > 0 { let lo = max(0, hi - 3); try Gather.rowsBackward(dyv, indices: strided, into: split, vocabularyRows: lo..<hi); hi = lo }
+        while hi > 0 {
+            let lo = max(0, hi - 3)
+            try Gather.rowsBackward(dyv, indices: strided, into: split, vocabularyRows: lo..<hi)
+            hi = lo
+        }
         #expect(split.elements.map(Double.init) == want.map(Double.init), "\(T.self) \(shape) scatter-add split")
         // accumulate adds onto what is there, in the same position order.
         try Gather.rowsBackward(dyv, indices: iv, into: split, accumulate: true)

@@ -50,7 +50,8 @@ func naiveAvgPoolBackward<T: KernelScalar>(_ g: Pool2DGeometry, _ dy: [T], inclu
             let ih = oh * g.strideHeight - g.padTop + i, iw = ow * g.strideWidth - g.padLeft + j
             if ih >= 0, ih < g.height, iw >= 0, iw < g.width { count += 1 }
         }}
-        let share = dy[nhwc(g.outputHeight, g.outputWidth, g.channels, n, oh, ow, c)] / T(includePadding ? g.windowHeight * g.windowWidth : count)
+        let divisor = T(includePadding ? g.windowHeight * g.windowWidth : count)
+        let share = dy[nhwc(g.outputHeight, g.outputWidth, g.channels, n, oh, ow, c)] / divisor
         for i in 0..<g.windowHeight { for j in 0..<g.windowWidth {
             let ih = oh * g.strideHeight - g.padTop + i, iw = ow * g.strideWidth - g.padLeft + j
             guard ih >= 0, ih < g.height, iw >= 0, iw < g.width else { continue }
@@ -98,8 +99,11 @@ func sameArrayBits<T: KernelScalar>(_ a: [T], _ b: [T]) -> Bool {
         let dy = randomArray(T.self, g.outputPixels * g.channels, seed: 22)
         let xv = MatrixView(TensorBuffer(x), rows: g.inputPixels, cols: g.channels)
         let dyv = MatrixView(TensorBuffer(dy), rows: g.outputPixels, cols: g.channels)
-        func out() -> MatrixView<T> { MatrixView(TensorBuffer<T>(repeating: .nan, count: g.outputPixels * g.channels), rows: g.outputPixels, cols: g.channels) }
-        func grad() -> MatrixView<T> { MatrixView(TensorBuffer<T>(repeating: .nan, count: g.inputPixels * g.channels), rows: g.inputPixels, cols: g.channels) }
+        func nans(_ rows: Int) -> MatrixView<T> {
+            MatrixView(TensorBuffer<T>(repeating: .nan, count: rows * g.channels), rows: rows, cols: g.channels)
+        }
+        func out() -> MatrixView<T> { nans(g.outputPixels) }
+        func grad() -> MatrixView<T> { nans(g.inputPixels) }
 
         let y = out()
         try Pool2D.maxForward(g, input: xv, into: y)
@@ -113,7 +117,8 @@ func sameArrayBits<T: KernelScalar>(_ a: [T], _ b: [T]) -> Bool {
             #expect(sameArrayBits(ya.elements, naiveAvgPool(g, x, includePadding: pad)), "\(T.self) \(pc) avg forward pad \(pad)")
             let dxa = grad()
             try Pool2D.averageBackward(g, outputGradient: dyv, into: dxa, includePadding: pad)
-            #expect(sameArrayBits(dxa.elements, naiveAvgPoolBackward(g, dy, includePadding: pad)), "\(T.self) \(pc) avg backward pad \(pad)")
+            #expect(sameArrayBits(dxa.elements, naiveAvgPoolBackward(g, dy, includePadding: pad)),
+                    "\(T.self) \(pc) avg backward pad \(pad)")
         }
         // Split into tasks (rows for forward, images for backward), in reverse order: same bits.
         let ys = out(), dxs = grad()
