@@ -57,19 +57,21 @@ public enum CounterRandom {
     /// The uniform value in [0, 1) of element `index` of call `call`: Float takes the top
     /// 24 bits of word index % 4 of block index / 4 (k·2⁻²⁴); Double takes 53 bits of
     /// words 2·(index % 2) (low half) and 2·(index % 2) + 1 (high half) of block index / 2
-    /// (k·2⁻⁵³). Every value is exact and < 1.
+    /// (k·2⁻⁵³). Every value is exact and < 1. The index is read as a 64-bit pattern, so
+    /// every Int is valid (a negative one names element 2⁶⁴ + index).
     ///
     /// ```swift
     /// let u: Double = CounterRandom.uniform(seed: 1, call: 0, index: 5)
     /// ```
     @inline(__always)
     public static func uniform<T: KernelScalar>(seed: UInt64, call: UInt64, index: Int) -> T {
+        let i = UInt64(bitPattern: Int64(index))
         if T.self == Float.self {
-            let w = Philox4x32.block(seed: seed, call: call, block: UInt64(index / 4))[index % 4]
+            let w = Philox4x32.block(seed: seed, call: call, block: i >> 2)[Int(i & 3)]
             return T(Float(w >> 8) * 0x1p-24)
         }
-        let words = Philox4x32.block(seed: seed, call: call, block: UInt64(index / 2))
-        let lane = 2 * (index % 2)
+        let words = Philox4x32.block(seed: seed, call: call, block: i >> 1)
+        let lane = 2 * Int(i & 1)
         return T(_double(words[lane], words[lane + 1]))
     }
 

@@ -59,6 +59,10 @@ import DataflowKernels
         // Double element i: words 2(i%2) (low) and 2(i%2)+1 (high) of block i / 2.
         let d: Double = CounterRandom.uniform(seed: 5, call: 1, index: 5)
         #expect(d == Double((UInt64(w[3]) << 32 | UInt64(w[2])) >> 11) * 0x1p-53)
+        // Negative indices wrap to 2⁶⁴ + index: the last element is word 3 of block 2⁶² − 1.
+        let wLast = Philox4x32.block(seed: 5, call: 1, block: (1 << 62) - 1)
+        let fLast: Float = CounterRandom.uniform(seed: 5, call: 1, index: -1)
+        #expect(fLast == Float(wLast[3] >> 8) * 0x1p-24)
         let n = 100_000
         let b = TensorBuffer<Double>(count: n)
         try CounterRandom.uniform(seed: 3, call: 0, elements: 0..<n, into: b)
