@@ -3,7 +3,7 @@
 
 Run once, from the repository root, with scikit-learn installed in the venv:
 
-    .venv/bin/pip install scikit-learn
+    .venv/bin/pip install -r Benchmarks/peers/requirements-data.txt   # scikit-learn
     .venv/bin/python Benchmarks/data/convert_digits.py            # writes Benchmarks/data/digits.bin
     .venv/bin/python Benchmarks/data/convert_digits.py --check    # re-reads it and compares with sklearn
 
