@@ -3,8 +3,10 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// `dataflow-bench sched`: scheduler overhead per task against Taskflow's published
-/// figures and a one-`async`-per-task `DispatchGroup` baseline measured in the same run.
+/// `dataflow-bench sched`: scheduler overhead per task against a one-`async`-per-task
+/// `DispatchGroup` baseline measured in the same run. It prints only what it measured;
+/// peers (oneTBB's flow graph, a std::thread pool) are measured by
+/// `Benchmarks/peers/sched/compare.sh`, which runs them beside this command.
 enum SchedCommand: BenchCommand {
     static let summary = "scheduler overhead per task (empty tasks) for four DAG shapes, re-run and build+run, against a DispatchGroup baseline; 10-task latency; 5 µs wavefront scaling"
     static let spec = OptionSpec([
@@ -15,14 +17,10 @@ enum SchedCommand: BenchCommand {
         .option("baseline-size", "tasks per shape for the DispatchGroup baseline (it is slow)", default: "200000"),
         .option("modes", "comma-separated subset of rerun,build+run", default: "rerun,build+run"),
         .flag("skip-extras", "skip the 10-task latency and the 5 µs wavefront scaling"),
+        .flag("skip-scaling", "skip the 5 µs wavefront scaling (keep the 10-task latency)"),
+        .flag("breakdown", "also time build+run by phase (build, compile, run, release)"),
         .flag("json", "one JSON object per measurement on standard output"),
     ])
-
-    /// Taskflow 4.1 on this machine, re-running a prebuilt graph, ns per task (issue 4).
-    static let taskflow: [String: [Int: Double]] = [
-        "chain": [1: 30, 2: 30], "independent": [1: 38, 2: 52],
-        "wavefront": [1: 48, 2: 43], "tree": [1: 42, 2: 43],
-    ]
 
     static func run(_ options: Options) throws {
         let workerList = try options.intList("workers", range: 1...256) ?? [1, 2]
@@ -32,16 +30,16 @@ enum SchedCommand: BenchCommand {
         let json = options.flag("json")
         let shapes = (options.string("shapes") ?? "").split(separator: ",").map(String.init)
         let modes = Set((options.string("modes") ?? "").split(separator: ",").map(String.init))
-        for s in shapes where Shape(rawValue: s) == nil {
+        for s in shapes where BenchmarkShape(rawValue: s) == nil {
             throw CLIError("option '--shapes' expects names among chain, independent, wavefront, tree; got '\(s)'")
         }
 
         if !json {
-            print("sched: ns per task (median of \(reps)), size \(size); baseline = DispatchGroup one async per task (\(min(size, baselineSize)) tasks)")
-            print("shape        mode       workers    tasks   ns/task  Taskflow  baseline  ×faster")
+            print("sched on \(cpuModel()): ns per task (median of \(reps)), size \(size); build+run includes releasing the graph; baseline = DispatchGroup one async per task (\(min(size, baselineSize)) tasks)")
+            print("shape        mode       workers    tasks   ns/task  baseline  ×faster")
         }
         for shapeName in shapes {
-            let shape = Shape(rawValue: shapeName)!
+            let shape = BenchmarkShape(rawValue: shapeName)!
             for workers in workerList {
                 let executor = Executor(workers: workers)
                 progress("sched \(shape.rawValue), \(workers) worker(s)")
@@ -62,8 +60,10 @@ enum SchedCommand: BenchCommand {
                 samples = []
                 for _ in 0..<(modes.contains("build+run") ? reps : 0) {
                     let t0 = now()
-                    let g = shape.build(size: size) {}
-                    try executor.run(g)
+                    do {
+                        let g = shape.build(size: size) {}
+                        try executor.run(g)
+                    }  // the graph is released here, inside the timed region
                     samples.append(now() - t0)
                 }
                 if !samples.isEmpty {
@@ -71,34 +71,28 @@ enum SchedCommand: BenchCommand {
                 }
             }
         }
+        if options.flag("breakdown") {
+            try SchedBreakdown.run(shapes: shapes.compactMap(BenchmarkShape.init(rawValue:)), size: size, workers: workerList, reps: reps, json: json)
+        }
         if !options.flag("skip-extras") {
             try latency(workerList, json: json)
-            try scaling(workerList, reps: reps, json: json)
+            if !options.flag("skip-scaling") { try scaling(workerList, reps: reps, json: json) }
         }
     }
 
-    static func report(_ shape: Shape, _ mode: String, _ workers: Int, _ tasks: Int, _ ns: Double, _ baseline: Double, _ json: Bool) {
+    static func report(_ shape: BenchmarkShape, _ mode: String, _ workers: Int, _ tasks: Int, _ ns: Double, _ baseline: Double, _ json: Bool) {
         if json {
             print(jsonLine(["bench": "sched", "shape": shape.rawValue, "mode": mode, "workers": workers, "tasks": tasks,
-                            "ns_per_task": round1(ns), "baseline_ns_per_task": round1(baseline), "ratio": round1(baseline / ns),
-                            "taskflow_ns_per_task": (mode == "rerun" ? taskflow[shape.rawValue]?[workers] : nil) as Any]))
+                            "ns_per_task": round1(ns), "baseline_ns_per_task": round1(baseline), "ratio": round1(baseline / ns)]))
         } else {
-            let tf = mode == "rerun" ? taskflow[shape.rawValue]?[workers].map { String(Int($0)) } ?? "–" : "–"
             print(pad(shape.rawValue, 12) + " " + pad(mode, 10) + lpad(String(workers), 8) + lpad(String(tasks), 9)
-                  + lpad(String(round1(ns)), 10) + lpad(tf, 10) + lpad(String(round1(baseline)), 10) + lpad(String(round1(baseline / ns)), 9))
+                  + lpad(String(round1(ns)), 10) + lpad(String(round1(baseline)), 10) + lpad(String(round1(baseline / ns)), 9))
         }
     }
 
     /// One whole run of a 10-task graph (source → 8 in parallel → sink), µs.
     static func latency(_ workerList: [Int], json: Bool) throws {
-        var graph = TaskGraph()
-        let source = graph.addTask("source") {}
-        let sink = graph.addTask("sink") {}
-        for i in 0..<8 {
-            let t = graph.addTask("mid\(i)") {}
-            graph.addDependency(source, t)
-            graph.addDependency(t, sink)
-        }
+        let graph = BenchmarkShape.fanOutFanIn(width: 8) {}
         for workers in workerList {
             let executor = Executor(workers: workers)
             for _ in 0..<1000 { try executor.run(graph) }
@@ -113,7 +107,7 @@ enum SchedCommand: BenchCommand {
             if json {
                 print(jsonLine(["bench": "sched", "shape": "ten-task", "mode": "latency", "workers": workers, "tasks": 10, "us_per_run": round3(us)]))
             } else {
-                print("10-task graph (1 → 8 → 1), one whole run, \(workers) worker(s): \(round3(us)) µs   (Taskflow 4–18 µs, target ≤ 2 µs)")
+                print("10-task graph (1 → 8 → 1), one whole run, \(workers) worker(s): \(round3(us)) µs")
             }
         }
     }
@@ -123,7 +117,7 @@ enum SchedCommand: BenchCommand {
     /// ratios is reported, so a burst of load from other processes hits both sides.
     static func scaling(_ workerList: [Int], reps: Int, json: Bool) throws {
         let side = 60
-        let graph = Shape.wavefront.build(size: side * side) { spinFor(nanoseconds: 5_000) }
+        let graph = BenchmarkShape.wavefront.build(size: side * side) { spinFor(nanoseconds: 5_000) }
         let others = workerList.filter { $0 != 1 }
         let one = Executor(workers: 1)
         let executors = others.map { Executor(workers: $0) }
@@ -171,84 +165,27 @@ enum SchedCommand: BenchCommand {
         }
     }
 
-    /// One `DispatchQueue.async` per task; a task's completion dispatches the successors
-    /// it made ready (atomic join counters), `DispatchGroup` waits for all.
-    static func baselineNanosPerTask(_ shape: Shape, size: Int, workers: Int, reps: Int) -> Double {
+    /// `DispatchGroupBaseline` on the same shape: median seconds per task.
+    static func baselineNanosPerTask(_ shape: BenchmarkShape, size: Int, workers: Int, reps: Int) -> Double {
         let graph = shape.build(size: size) {}
-        let n = graph.count
-        let queue = workers == 1 ? DispatchQueue(label: "sched.baseline.serial") : DispatchQueue.global()
-        let successors = (0..<n).map { graph.successors(of: TaskID(index: $0)).map(\.index) }
-        let inDegree = (0..<n).map { graph.predecessors(of: TaskID(index: $0)).count }
         var samples: [Double] = []
         for _ in 0..<reps {
-            let nodes = (0..<n).map { BaselineNode(joins: inDegree[$0]) }
-            for i in 0..<n { nodes[i].successors = successors[i].map { nodes[$0] } }
-            let group = DispatchGroup()
-            let t0 = now()
-            for node in nodes where node.joins.load(ordering: .relaxed) == 0 { node.schedule(on: queue, group: group) }
-            group.wait()
-            samples.append(now() - t0)
+            let baseline = DispatchGroupBaseline(graph)
+            samples.append(baseline.run(workers: workers))
         }
-        return median(samples) / Double(n) * 1e9
-    }
-
-    enum Shape: String {
-        case chain, independent, wavefront, tree
-
-        /// The shape with about `size` tasks, each running `body`.
-        func build(size: Int, body: @escaping @Sendable () throws -> Void) -> TaskGraph {
-            var g = TaskGraph()
-            switch self {
-            case .chain:
-                g.reserveCapacity(tasks: size, dependencies: size)
-                var previous: TaskID? = nil
-                for _ in 0..<size {
-                    let t = g.addTask("c", body)
-                    if let p = previous { g.addDependency(p, t) }
-                    previous = t
-                }
-            case .independent:
-                g.reserveCapacity(tasks: size, dependencies: 0)
-                for _ in 0..<size { g.addTask("i", body) }
-            case .wavefront:
-                let side = max(1, Int(Double(size).squareRoot()))
-                g.reserveCapacity(tasks: side * side, dependencies: 2 * side * side)
-                for i in 0..<side {
-                    for j in 0..<side {
-                        let t = g.addTask("w", body)
-                        if i > 0 { g.addDependency(TaskID(index: t.index - side), t) }
-                        if j > 0 { g.addDependency(TaskID(index: t.index - 1), t) }
-                    }
-                }
-            case .tree:
-                // 2^20 − 1 tasks for the default size of 10^6.
-                let levels = max(1, Int(Foundation.log2(Double(size + 1)).rounded()))
-                let n = (1 << levels) - 1
-                g.reserveCapacity(tasks: n, dependencies: n)
-                for i in 0..<n {
-                    let t = g.addTask("b", body)
-                    if i > 0 { g.addDependency(TaskID(index: (i - 1) / 2), t) }
-                }
-            }
-            return g
-        }
+        return median(samples) / Double(graph.count) * 1e9
     }
 }
 
-/// A node of the DispatchGroup baseline.
-final class BaselineNode: @unchecked Sendable {
-    // @unchecked: `successors` is set before the run starts and only read during it.
-    let joins: Atomic<Int>
-    var successors: [BaselineNode] = []
-    init(joins: Int) { self.joins = Atomic(joins) }
-
-    func schedule(on queue: DispatchQueue, group: DispatchGroup) {
-        queue.async(group: group) {
-            for s in self.successors where s.joins.wrappingSubtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
-                s.schedule(on: queue, group: group)
-            }
+/// The CPU's model name from /proc/cpuinfo, shown beside every figure.
+func cpuModel() -> String {
+    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown CPU" }
+    for line in text.split(separator: "\n") where line.hasPrefix("model name") {
+        if let colon = line.firstIndex(of: ":") {
+            return "\(line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)) ×\(ProcessInfo.processInfo.activeProcessorCount)"
         }
     }
+    return "unknown CPU ×\(ProcessInfo.processInfo.activeProcessorCount)"
 }
 
 func spinFor(nanoseconds: UInt64) {

@@ -26,69 +26,99 @@ final class CompiledTaskGraph: Sendable {
     let spareCounters = SpareCounters()
 
     init(_ s: TaskGraph) {
-        let n = s.names.count
+        let n = s.count
         precondition(n < Int(Int32.max), "a task graph holds at most \(Int32.max - 1) tasks")
         count = n
         edgeCount = s.edgeFrom.count
         bodies = s.bodies
+        let edgeFrom = s.edgeFrom, edgeTo = s.edgeTo
 
         // Bad ids first: they are reported, and the edges are left out of the structure.
+        // Only scanned for when the running summary says some id is out of range.
         var badEdge: Int? = nil
-        for e in 0..<edgeCount where !(0..<n).contains(s.edgeFrom[e]) || !(0..<n).contains(s.edgeTo[e]) {
-            badEdge = e
-            break
-        }
-
-        // The order in which a successor list should be filled: ascending (priority, −id).
-        let priorities = s.priorities
-        let allEqual = priorities.allSatisfy { $0 == priorities.first }
-        var order: [Int32]
-        if allEqual {
-            order = (0..<Int32(n)).reversed()
-        } else {
-            order = Array(0..<Int32(n))
-            order.sort { a, b in
-                let pa = priorities[Int(a)], pb = priorities[Int(b)]
-                return pa != pb ? pa < pb : a > b
+        if s.edges.firstUnrepresentable != nil || Int(s.edges.maxID) >= n {
+            for e in 0..<edgeCount where !(0..<Int32(n)).contains(edgeFrom[e]) || !(0..<Int32(n)).contains(edgeTo[e]) {
+                badEdge = e
+                break
             }
         }
+        let priorities = s.priorities
+        let uniform = priorities.isEmpty || priorities.allSatisfy { $0 == priorities[0] }
 
-        // Predecessor CSR (counting sort by target), then successor CSR filled by walking
-        // targets in `order`, which sorts each successor list by the policy.
+        // Degrees, counted into the start arrays (shifted by one, summed below).
         var inDeg = [Int32](repeating: 0, count: n)
-        var outDeg = [Int32](repeating: 0, count: n)
-        for e in 0..<edgeCount {
-            let f = s.edgeFrom[e], t = s.edgeTo[e]
-            guard (0..<n).contains(f), (0..<n).contains(t) else { continue }
-            inDeg[t] += 1
-            outDeg[f] += 1
+        var succStart = [Int32](repeating: 0, count: n + 1)
+        if badEdge == nil {
+            for e in 0..<edgeCount {
+                inDeg[Int(edgeTo[e])] &+= 1
+                succStart[Int(edgeFrom[e])] &+= 1
+            }
+        } else {
+            for e in 0..<edgeCount where (0..<Int32(n)).contains(edgeFrom[e]) && (0..<Int32(n)).contains(edgeTo[e]) {
+                inDeg[Int(edgeTo[e])] &+= 1
+                succStart[Int(edgeFrom[e])] &+= 1
+            }
         }
         var predStart = [Int32](repeating: 0, count: n + 1)
-        var succStart = [Int32](repeating: 0, count: n + 1)
-        for i in 0..<n {
-            predStart[i + 1] = predStart[i] + inDeg[i]
-            succStart[i + 1] = succStart[i] + outDeg[i]
-        }
+        for i in 0..<n { predStart[i + 1] = predStart[i] &+ inDeg[i] }
         let validEdges = Int(predStart[n])
-        var preds = [Int32](repeating: 0, count: validEdges)
-        var fill = Array(predStart.dropLast())
-        for e in 0..<edgeCount {
-            let f = s.edgeFrom[e], t = s.edgeTo[e]
-            guard (0..<n).contains(f), (0..<n).contains(t) else { continue }
-            preds[Int(fill[t])] = Int32(f)
-            fill[t] += 1
-        }
+
+        var preds: [Int32]
         var succs = [Int32](repeating: 0, count: validEdges)
-        fill = Array(succStart.dropLast())
-        for t in order {
-            for k in Int(predStart[Int(t)])..<Int(predStart[Int(t) + 1]) {
-                let f = Int(preds[k])
-                succs[Int(fill[f])] = t
-                fill[f] += 1
-            }
-        }
         var roots: [Int32] = []
-        for t in order.reversed() where inDeg[Int(t)] == 0 { roots.append(t) }
+        if uniform && s.edges.targetsSorted && badEdge == nil {
+            // The common case (every task's dependencies added with it, one priority):
+            // the edge list sorted by target *is* the predecessor CSR, and filling each
+            // successor list from its end, in edge order, leaves it in descending id
+            // order, which is ascending (priority, −id) for equal priorities.
+            preds = edgeFrom
+            var end: Int32 = 0
+            for i in 0..<n {
+                end &+= succStart[i]
+                succStart[i] = end
+            }
+            succStart[n] = end
+            for e in 0..<edgeCount {
+                let f = Int(edgeFrom[e])
+                succStart[f] &-= 1
+                succs[Int(succStart[f])] = edgeTo[e]
+            }
+            for i in 0..<n where inDeg[i] == 0 { roots.append(Int32(i)) }
+        } else {
+            // The order in which a successor list should be filled: ascending (priority, −id).
+            var order: [Int32]
+            if uniform {
+                order = (0..<Int32(n)).reversed()
+            } else {
+                order = Array(0..<Int32(n))
+                order.sort { a, b in
+                    let pa = priorities[Int(a)], pb = priorities[Int(b)]
+                    return pa != pb ? pa < pb : a > b
+                }
+            }
+            // Predecessor CSR (counting sort by target), then successor CSR filled by
+            // walking targets in `order`, which sorts each successor list by the policy.
+            var outStart = [Int32](repeating: 0, count: n + 1)
+            for i in 0..<n { outStart[i + 1] = outStart[i] &+ succStart[i] }
+            succStart = outStart
+            preds = [Int32](repeating: 0, count: validEdges)
+            var fill = Array(predStart.dropLast())
+            for e in 0..<edgeCount {
+                let f = edgeFrom[e], t = edgeTo[e]
+                guard (0..<Int32(n)).contains(f), (0..<Int32(n)).contains(t) else { continue }
+                preds[Int(fill[Int(t)])] = f
+                fill[Int(t)] += 1
+            }
+            fill = Array(succStart.dropLast())
+            for t in order {
+                for k in Int(predStart[Int(t)])..<Int(predStart[Int(t) + 1]) {
+                    let f = Int(preds[k])
+                    succs[Int(fill[f])] = t
+                    fill[f] += 1
+                }
+            }
+            for t in order.reversed() where inDeg[Int(t)] == 0 { roots.append(t) }
+        }
 
         successorStart = succStart
         successors = succs
@@ -98,9 +128,12 @@ final class CompiledTaskGraph: Sendable {
         self.roots = roots
 
         if let e = badEdge {
-            let f = s.edgeFrom[e], t = s.edgeTo[e]
+            var f = Int(edgeFrom[e]), t = Int(edgeTo[e])
+            if let u = s.edges.firstUnrepresentable, u.edge == e { (f, t) = (u.from, u.to) }
             let which = (0..<n).contains(f) ? t : f
             error = SchedulerError(.invalidTaskID, "dependency #\(e) (\(f) → \(t)) refers to task #\(which), but the graph has \(n) tasks (ids 0..<\(n))")
+        } else if s.edges.forward {
+            error = nil  // every edge goes from a lower id to a higher one: no cycle
         } else {
             error = CompiledTaskGraph.findCycle(names: s.names, inDegree: inDeg, successorStart: succStart, successors: succs, predecessorStart: predStart, predecessors: preds)
         }

@@ -36,12 +36,15 @@ final class RunState: Sendable {
         successors = graph.successors
         roots = graph.roots
         let n = graph.count
-        let counters = graph.spareCounters.take() ?? _UnsafeAtomicBuffer(count: n)
         let inDegree = graph.inDegree
-        for i in 0..<n {
-            counters.storeRelaxed(Int(inDegree[i]), at: i)
+        if let counters = graph.spareCounters.take() {
+            for i in 0..<n {
+                counters.storeRelaxed(Int(inDegree[i]), at: i)
+            }
+            join = counters
+        } else {
+            join = _UnsafeAtomicBuffer(values: inDegree)
         }
-        join = counters
         remaining = Atomic(n)
         self.observer = observer
         self.token = token

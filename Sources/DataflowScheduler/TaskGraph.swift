@@ -17,13 +17,27 @@ import Synchronization
 public struct TaskGraph: Sendable {
     // Plain arrays: each is copy-on-write by itself, and mutating a struct's stored
     // array needs no runtime exclusivity check (a class's `var` would, on every append).
-    var names: [String] = []
+    /// Per task, an index into `nameTable`. Consecutive tasks with the same name share
+    /// one entry, so a graph of many like-named tasks stores 4 bytes per name and its
+    /// release has no string to destroy per task.
+    var nameIDs: [Int32] = []
+    var nameTable: [String] = []
+    var bodies: [TaskBody] = []
+    // Optional attributes are stored sparsely: an array stays empty while every task
+    // has the default (0) and holds one value per task from the first task that does
+    // not. Graphs of plain tasks then write 32 bytes per task instead of 72, and a
+    // uniform priority is known without a scan (`priorities.isEmpty`).
     var priorities: [Int] = []
     var costs: [Double] = []
+    var byteCounts: [Int] = []
     var kinds: [Int] = []
-    var bodies: [TaskBody] = []
-    var edgeFrom: [Int] = []
-    var edgeTo: [Int] = []
+    /// Dependencies as pairs of 32-bit ids (a graph holds fewer than 2³¹ − 1 tasks); an
+    /// id that can never be valid (negative or too large) is stored as −1 and kept in
+    /// `edges.firstUnrepresentable` for the error message.
+    var edgeFrom: [Int32] = []
+    var edgeTo: [Int32] = []
+    /// What the edges added so far look like, so compiling can take a fast path.
+    var edges = EdgeSummary()
     /// The compiled form of this version, shared by copies until one of them mutates.
     private var cache = CompiledCache()
 
@@ -31,7 +45,7 @@ public struct TaskGraph: Sendable {
     public init() {}
 
     /// The number of tasks.
-    public var count: Int { names.count }
+    public var count: Int { nameIDs.count }
 
     /// The number of dependency edges added (duplicates included).
     public var dependencyCount: Int { edgeFrom.count }
@@ -41,12 +55,19 @@ public struct TaskGraph: Sendable {
 
     /// Adds a task and returns its id (the next dense index).
     ///
+    /// ```swift
+    /// var graph = TaskGraph()
+    /// let tile = graph.addTask("tile 0", priority: 3, cost: 2e-4, bytes: 1 << 20) { /* … */ }
+    /// ```
     /// - Parameters:
     ///   - name: A readable name, used in errors and traces.
     ///   - priority: Higher runs first among ready tasks (the compiler passes
     ///     critical-path ranks). Ties go to the lower id.
     ///   - cost: A duration hint in seconds, used by `ScheduleSimulator` when no
     ///     measurement exists.
+    ///   - bytes: An estimate of the bytes the task moves to and from main memory (reads
+    ///     plus writes that miss the caches), used by `ScheduleSimulator`'s bandwidth
+    ///     model; 0 (the default) means "no memory traffic worth modelling".
     ///   - kind: A small user tag, e.g. to colour traces.
     ///   - body: The work. A thrown error cancels the rest of the run and is rethrown by
     ///     `Executor.run`.
@@ -54,17 +75,30 @@ public struct TaskGraph: Sendable {
     /// - Complexity: Amortised O(1).
     @discardableResult
     public mutating func addTask(
-        _ name: String, priority: Int = 0, cost: Double = 0, kind: Int = 0,
+        _ name: String, priority: Int = 0, cost: Double = 0, bytes: Int = 0, kind: Int = 0,
         _ body: @escaping @Sendable () throws -> Void
     ) -> TaskID {
         detachCache()
-        let id = TaskID(index: names.count)
-        names.append(name)
-        priorities.append(priority)
-        costs.append(cost)
-        kinds.append(kind)
+        let index = nameIDs.count
+        if nameTable.isEmpty || nameTable[nameTable.count - 1] != name { nameTable.append(name) }
+        nameIDs.append(Int32(truncatingIfNeeded: nameTable.count - 1))
         bodies.append(TaskBody(run: body))
-        return id
+        if priority != 0 || !priorities.isEmpty { TaskGraph.appendSparse(priority, to: &priorities, index: index) }
+        if cost != 0 || !costs.isEmpty { TaskGraph.appendSparse(cost, to: &costs, index: index) }
+        if bytes != 0 || !byteCounts.isEmpty { TaskGraph.appendSparse(bytes, to: &byteCounts, index: index) }
+        if kind != 0 || !kinds.isEmpty { TaskGraph.appendSparse(kind, to: &kinds, index: index) }
+        return TaskID(index: index)
+    }
+
+    /// Appends task `index`'s value to a sparse attribute, first filling in the default
+    /// for the tasks before it if the attribute was still empty.
+    @inline(never)
+    private static func appendSparse<T: Numeric>(_ value: T, to array: inout [T], index: Int) {
+        if array.isEmpty {
+            array.reserveCapacity(Swift.max(index + 1, 2 * index))
+            array.append(contentsOf: repeatElement(0, count: index))
+        }
+        array.append(value)
     }
 
     /// Reserves room for `tasks` tasks and `dependencies` edges in total, so building a
@@ -77,10 +111,7 @@ public struct TaskGraph: Sendable {
     /// - Complexity: O(capacity) at most.
     public mutating func reserveCapacity(tasks: Int, dependencies: Int) {
         detachCache()
-        names.reserveCapacity(tasks)
-        priorities.reserveCapacity(tasks)
-        costs.reserveCapacity(tasks)
-        kinds.reserveCapacity(tasks)
+        nameIDs.reserveCapacity(tasks)
         bodies.reserveCapacity(tasks)
         edgeFrom.reserveCapacity(dependencies)
         edgeTo.reserveCapacity(dependencies)
@@ -93,18 +124,33 @@ public struct TaskGraph: Sendable {
     /// - Complexity: Amortised O(1).
     public mutating func addDependency(_ before: TaskID, _ after: TaskID) {
         detachCache()
-        edgeFrom.append(before.index)
-        edgeTo.append(after.index)
+        let f = before.index, t = after.index
+        if f >= 0 && f < Int(Int32.max) && t >= 0 && t < Int(Int32.max) {
+            let f32 = Int32(truncatingIfNeeded: f), t32 = Int32(truncatingIfNeeded: t)
+            edges.note(from: f32, to: t32)
+            edgeFrom.append(f32)
+            edgeTo.append(t32)
+        } else {
+            if edges.firstUnrepresentable == nil { edges.firstUnrepresentable = (edgeFrom.count, f, t) }
+            edges.note(from: -1, to: -1)
+            edgeFrom.append(-1)
+            edgeTo.append(-1)
+        }
     }
 
     /// The name given to `task`.
-    public func name(of task: TaskID) -> String { names[checked(task)] }
+    public func name(of task: TaskID) -> String { nameTable[Int(nameIDs[checked(task)])] }
+
+    /// Every task's name, indexed by `TaskID.index`.
+    var names: [String] { nameIDs.map { nameTable[Int($0)] } }
     /// The priority given to `task`.
-    public func priority(of task: TaskID) -> Int { priorities[checked(task)] }
+    public func priority(of task: TaskID) -> Int { let i = checked(task); return priorities.isEmpty ? 0 : priorities[i] }
     /// The kind tag given to `task`.
-    public func kind(of task: TaskID) -> Int { kinds[checked(task)] }
-    /// The cost hint given to `task`.
-    public func cost(of task: TaskID) -> Double { costs[checked(task)] }
+    public func kind(of task: TaskID) -> Int { let i = checked(task); return kinds.isEmpty ? 0 : kinds[i] }
+    /// The cost hint given to `task`, in seconds.
+    public func cost(of task: TaskID) -> Double { let i = checked(task); return costs.isEmpty ? 0 : costs[i] }
+    /// The estimate of bytes moved to and from main memory given to `task`.
+    public func bytes(of task: TaskID) -> Int { let i = checked(task); return byteCounts.isEmpty ? 0 : byteCounts[i] }
 
     /// The tasks that depend directly on `task`, in insertion order of the edges' targets
     /// by ascending id (duplicates kept).
@@ -144,6 +190,30 @@ public struct TaskGraph: Sendable {
 }
 
 extension TaskGraph {
+    /// Facts about the edges, kept up to date by `addDependency` at the cost of a few
+    /// compares, that let `CompiledTaskGraph` skip work for the common way graphs are
+    /// built (each task's dependencies added when the task is, on earlier tasks).
+    struct EdgeSummary: Sendable {
+        /// Every edge goes from a lower id to a higher one: no cycle is possible.
+        var forward = true
+        /// Edge targets never decrease in insertion order: the edge list is already
+        /// sorted by target, i.e. it is the predecessor lists back to back.
+        var targetsSorted = true
+        /// The largest target so far (−1: none).
+        var lastTarget: Int32 = -1
+        /// The largest id named by any edge (−1: none).
+        var maxID: Int32 = -1
+        /// The first edge naming an id that does not fit in 32 bits or is negative.
+        var firstUnrepresentable: (edge: Int, from: Int, to: Int)? = nil
+
+        @inline(__always)
+        mutating func note(from f: Int32, to t: Int32) {
+            if f >= t { forward = false }
+            if t < lastTarget { targetsSorted = false } else { lastTarget = t }
+            maxID = Swift.max(maxID, Swift.max(f, t))
+        }
+    }
+
     /// Holds the compiled form of one graph version.
     final class CompiledCache: Sendable {
         /// Keyed by (task count, edge count): a graph only grows, and a copy that

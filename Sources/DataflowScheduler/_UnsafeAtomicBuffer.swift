@@ -25,6 +25,16 @@ final class _UnsafeAtomicBuffer: @unchecked Sendable {
         }
     }
 
+    /// Allocates one atomic per element of `values`, holding that element: one pass,
+    /// where `init(count:)` followed by stores would write every slot twice.
+    init(values: [Int32]) {
+        count = values.count
+        base = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: max(count, 1))
+        for i in 0..<count {
+            (base + i).initialize(to: Atomic(Int(values[i])))
+        }
+    }
+
     deinit {
         base.deinitialize(count: count)
         base.deallocate()
