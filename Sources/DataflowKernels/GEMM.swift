@@ -100,8 +100,10 @@ public enum GEMM {
         try validate(a, transposeA, b, transposeB, c, epilogue)
         let k = transposeA ? a.rows : a.cols
         guard tiling.m == c.rows, tiling.n == c.cols, tiling.k == k else {
-            throw KernelError("GEMM: tiling is for \(tiling.m)×\(tiling.n)×\(tiling.k) (m×n×k), "
-                              + "but the operands give \(c.rows)×\(c.cols)×\(k)")
+            throw KernelError("""
+                GEMM: tiling is for \(tiling.m)×\(tiling.n)×\(tiling.k) (m×n×k), \
+                but the operands give \(c.rows)×\(c.cols)×\(k)
+                """)
         }
         guard tile >= 0, tile < tiling.tileCount else {
             throw KernelError("GEMM: tile \(tile) is out of range 0..<\(tiling.tileCount)")
@@ -134,16 +136,22 @@ public enum GEMM {
         let (bk, bn) = transposeB ? (b.cols, b.rows) : (b.rows, b.cols)
         let ta = transposeA ? "op(A) = Aᵀ" : "op(A) = A", tb = transposeB ? "op(B) = Bᵀ" : "op(B) = B"
         guard am == c.rows else {
-            throw KernelError("GEMM: A is \(a.rows)×\(a.cols), \(ta) has \(am) rows, "
-                              + "expected \(c.rows) (the rows of C, \(c.rows)×\(c.cols))")
+            throw KernelError("""
+                GEMM: A is \(a.rows)×\(a.cols), \(ta) has \(am) rows, \
+                expected \(c.rows) (the rows of C, \(c.rows)×\(c.cols))
+                """)
         }
         guard bn == c.cols else {
-            throw KernelError("GEMM: B is \(b.rows)×\(b.cols), \(tb) has \(bn) columns, "
-                              + "expected \(c.cols) (the columns of C, \(c.rows)×\(c.cols))")
+            throw KernelError("""
+                GEMM: B is \(b.rows)×\(b.cols), \(tb) has \(bn) columns, \
+                expected \(c.cols) (the columns of C, \(c.rows)×\(c.cols))
+                """)
         }
         guard bk == ak else {
-            throw KernelError("GEMM: B is \(b.rows)×\(b.cols), \(tb) has \(bk) rows, "
-                              + "expected \(ak) (the columns of \(ta), A \(a.rows)×\(a.cols))")
+            throw KernelError("""
+                GEMM: B is \(b.rows)×\(b.cols), \(tb) has \(bk) rows, \
+                expected \(ak) (the columns of \(ta), A \(a.rows)×\(a.cols))
+                """)
         }
         switch epilogue {
         case .none, .activation:
