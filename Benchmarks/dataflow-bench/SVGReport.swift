@@ -1,7 +1,8 @@
 import Foundation
 
 /// A self-contained SVG: the timeline of one traced step (one lane per worker,
-/// tasks coloured by kind) above a speedup plot (measured points, simulated curve).
+/// tasks coloured by kind), optionally a simulated schedule of the same step on more
+/// cores on the same time scale, above a speedup plot (measured points, simulated curve).
 enum SVGReport {
     struct Bar {
         var worker: Int
@@ -14,15 +15,20 @@ enum SVGReport {
     static let palette = ["#1f77b4", "#d62728", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"]
 
     static func render(title: String, bars: [Bar], kindNames: [Int: String], workers: Int,
-                       measured: [(threads: Int, speedup: Double)], simulated: [(cores: Int, speedup: Double)]) -> String {
-        let width = 1000.0, laneHeight = 28.0, left = 90.0, right = 20.0
+                       measured: [(threads: Int, speedup: Double)], simulated: [(cores: Int, speedup: Double)],
+                       simulatedSchedule: (title: String, bars: [Bar], cores: Int)? = nil) -> String {
+        let width = 1000.0, left = 90.0, right = 20.0
         let timelineTop = 50.0
-        let lanes = max(workers, (bars.map(\.worker).max() ?? 0) + 1)
-        let timelineHeight = Double(lanes) * laneHeight
+        let measuredLanes = max(workers, (bars.map(\.worker).max() ?? 0) + 1)
+        let simLanes = simulatedSchedule?.cores ?? 0
+        // The simulated lanes are thinner, so a 16-core schedule fits beside 2 measured lanes.
+        let laneHeight = 28.0, simLaneHeight = 14.0
+        let simTop = timelineTop + Double(measuredLanes) * laneHeight + (simLanes > 0 ? 24 : 0)
+        let timelineHeight = simTop - timelineTop + Double(simLanes) * simLaneHeight
         let legendTop = timelineTop + timelineHeight + 30
         let plotTop = legendTop + 50, plotHeight = 260.0
         let height = plotTop + plotHeight + 60
-        let span = max(bars.map(\.end).max() ?? 1e-3, 1e-9)
+        let span = max(bars.map(\.end).max() ?? 1e-3, simulatedSchedule?.bars.map(\.end).max() ?? 0, 1e-9)
         var svg = """
         <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" font-family="Helvetica, Arial, sans-serif" font-size="12">
         <rect width="100%" height="100%" fill="white"/>
@@ -31,7 +37,7 @@ enum SVGReport {
         """
         // Timeline.
         let plotWidth = width - left - right
-        for lane in 0..<lanes {
+        for lane in 0..<measuredLanes {
             let y = timelineTop + Double(lane) * laneHeight
             svg += "<text x=\"\(left - 8)\" y=\"\(f(y + laneHeight * 0.65))\" text-anchor=\"end\">worker \(lane)</text>\n"
             svg += "<rect x=\"\(left)\" y=\"\(f(y + 2))\" width=\"\(f(plotWidth))\" height=\"\(f(laneHeight - 4))\" fill=\"#f4f4f4\"/>\n"
@@ -42,6 +48,20 @@ enum SVGReport {
             let y = timelineTop + Double(bar.worker) * laneHeight + 3
             let colour = palette[bar.kind % palette.count]
             svg += "<rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(w))\" height=\"\(f(laneHeight - 6))\" fill=\"\(colour)\"><title>\(escape(bar.name)) \(f((bar.end - bar.start) * 1e3)) ms</title></rect>\n"
+        }
+        if let sim = simulatedSchedule {
+            svg += "<text x=\"\(left)\" y=\"\(f(simTop - 6))\" font-weight=\"bold\">\(escape(sim.title))</text>\n"
+            for lane in 0..<sim.cores {
+                let y = simTop + Double(lane) * simLaneHeight
+                svg += "<text x=\"\(left - 8)\" y=\"\(f(y + simLaneHeight * 0.8))\" text-anchor=\"end\" font-size=\"9\">core \(lane)</text>\n"
+                svg += "<rect x=\"\(left)\" y=\"\(f(y + 1))\" width=\"\(f(plotWidth))\" height=\"\(f(simLaneHeight - 2))\" fill=\"#f4f4f4\"/>\n"
+            }
+            for bar in sim.bars {
+                let x = left + bar.start / span * plotWidth
+                let w = max(0.5, (bar.end - bar.start) / span * plotWidth)
+                let y = simTop + Double(bar.worker) * simLaneHeight + 1.5
+                svg += "<rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(w))\" height=\"\(f(simLaneHeight - 3))\" fill=\"\(palette[bar.kind % palette.count])\"><title>\(escape(bar.name)) \(f((bar.end - bar.start) * 1e3)) ms (simulated)</title></rect>\n"
+            }
         }
         let axisY = timelineTop + timelineHeight + 14
         for tick in 0...5 {

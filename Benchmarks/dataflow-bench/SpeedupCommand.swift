@@ -17,6 +17,8 @@ enum SpeedupCommand: BenchCommand {
         .option("tiles", "tile tasks per large matmul (default: 1 with one thread, else 2 × threads)"),
         .option("simulate", "core counts to simulate", default: "4,8,16,32,64"),
         .option("sim-tiles", "tile tasks per large matmul in the program traced for simulation", default: "64"),
+        .option("bandwidth-total", "GB/s all cores of the simulated machine stream together (default: the largest measured here)"),
+        .option("overhead-ns", "scheduler overhead per task for the scale model, ns (dataflow-bench sched re-run figure)", default: "20"),
         .option("trace", "write a Chrome trace (JSON) of one step to this file"),
         .option("svg", "write a timeline + speedup plot (SVG) to this file"),
         .option("dot", "write the forward + gradient graph (Graphviz DOT) to this file"),
@@ -59,21 +61,58 @@ enum SpeedupCommand: BenchCommand {
         }
         let base = rows.first(where: { $0.threads == 1 })!.median
 
-        // One traced step of a finely tiled program on the largest thread count, for
-        // work, span, parallelism and the simulated speedups.
+        // The scale model. A finely tiled program is traced on one thread (one-core task
+        // durations), timed on 1 and on the largest thread count, and simulated with
+        // this machine's measured memory bandwidth.
         let traceThreads = threads.max()!
-        var simOptions = CompileOptions(workers: traceThreads, tilesPerMatmul: simTiles)
-        simOptions.minimumTileFlops = 1e6
-        let simFunction = try compile(inputs: [setup.net.x, setup.net.y], outputs: setup.outputs, options: simOptions)
-        let simProgram = try simFunction.program(for: setup.feeds)
-        progress("tracing one step of a \(simProgram.taskCount)-task program (\(simTiles) tiles per matmul) on \(traceThreads) thread(s)")
-        _ = try simFunction(setup.feeds)
+        progress("measuring memory bandwidth (STREAM triad) for 1 and \(min(2, traceThreads)) thread(s)")
+        let bw1 = try StreamBandwidth.measure(threads: 1)
+        let bw2 = traceThreads >= 2 ? try StreamBandwidth.measure(threads: 2) : bw1
+        let totalBW = try options.string("bandwidth-total").map { text -> Double in
+            guard let v = Double(text), v > 0 else { throw CLIError("option '--bandwidth-total' expects GB/s > 0, got '\(text)'") }
+            return v * 1e9
+        } ?? max(bw1, bw2)
+        let bandwidth = ScheduleSimulator.MemoryBandwidth(perCore: bw1, total: max(totalBW, bw1))
+        guard let overheadNs = Double(options.string("overhead-ns")!), overheadNs >= 0 else { throw CLIError("option '--overhead-ns' expects ns ≥ 0") }
+        func simFunction(_ workers: Int) throws -> Function {
+            var o = CompileOptions(workers: workers, tilesPerMatmul: simTiles)
+            o.minimumTileFlops = 1e6
+            return try compile(inputs: [setup.net.x, setup.net.y], outputs: setup.outputs, options: o)
+        }
+        let sim1Function = try simFunction(1)
+        let simFunctionP = try simFunction(traceThreads)
+        let simProgram = try sim1Function.program(for: setup.feeds)
+        let graph = simProgram.taskGraph
+        progress("tracing one step of a \(simProgram.taskCount)-task program (\(simTiles) tiles per matmul) on 1 thread")
+        _ = try sim1Function(setup.feeds)
         let recorder = TraceRecorder()
-        _ = try simFunction.run(setup.feeds, recorder: recorder)
-        let summary = recorder.summary(for: simProgram.taskGraph)
-        let durations = ScheduleSimulator.durations(from: recorder, for: simProgram.taskGraph)
-        let sim1 = ScheduleSimulator.makespan(of: simProgram.taskGraph, durations: durations, processors: 1)
-        let predicted = simulate.map { p in (p, sim1 / ScheduleSimulator.makespan(of: simProgram.taskGraph, durations: durations, processors: p)) }
+        _ = try sim1Function.run(setup.feeds, recorder: recorder)
+        let summary = recorder.summary(for: graph)
+        let durations = ScheduleSimulator.durations(from: recorder, for: graph)
+        let simMeasured1 = try SeedSetup.time("traced program, 1 thread", reps: reps, warmup: 1) { _ = try sim1Function(setup.feeds) }.median
+        let simMeasuredP = try SeedSetup.time("traced program, \(traceThreads) threads", reps: reps, warmup: 1) { _ = try simFunctionP(setup.feeds) }.median
+        let recorderP = TraceRecorder()
+        _ = try simFunctionP.run(setup.feeds, recorder: recorderP)
+        // Bytes per task: the lowering's estimates, or (while it records none) a floor for
+        // the whole step spread over the tasks by duration: parameters read twice
+        // (forward, input gradients) and gradients written once, activations written once
+        // and read three times, the input read once.
+        var bytes = ScheduleSimulator.bytes(of: graph)
+        let element = dtype == .float32 ? 4.0 : 8.0
+        let parameters = zip(sizes, sizes.dropFirst()).map { Double($0 * $1 + $1) }.reduce(0, +)
+        let activations = Double(batch * sizes.dropFirst().reduce(0, +))
+        let stepBytesFloor = element * (3 * parameters + 4 * activations + Double(batch * sizes[0]))
+        let bytesEstimated = bytes.allSatisfy { $0 == 0 }
+        if bytesEstimated {
+            let work = durations.reduce(0, +)
+            bytes = durations.map { stepBytesFloor * $0 / work }
+        }
+        let best1 = rows.first(where: { $0.threads == 1 })!.median
+        let overhead = overheadNs * 1e-9
+        let modelCores = Array(Set([1, traceThreads] + simulate)).sorted()
+        let bounds = modelCores.map { p in (p, ScheduleSimulator.bounds(of: graph, durations: durations, bytes: bytes, processors: p, bandwidth: bandwidth, overheadPerTask: overhead)) }
+        let predicted = bounds.filter { simulate.contains($0.0) }.map { ($0.0, best1 / $0.1.makespan) }
+        let takesOver = bounds.first { $0.1.limit != "work" }
 
         let cores = ProcessInfo.processInfo.activeProcessorCount
         if json {
@@ -84,10 +123,15 @@ enum SpeedupCommand: BenchCommand {
                                 "peak_fraction": r.flops / r.median / (peak * Double(min(r.threads, cores))), "tasks": r.tasks]))
             }
             print(jsonLine(["bench": "speedup-memory", "peak_intermediate_bytes": memory.peak, "output_bytes": memory.outputs]))
-            print(jsonLine(["bench": "speedup-trace", "threads": traceThreads, "tasks": simProgram.taskCount, "work_s": summary.work,
+            print(jsonLine(["bench": "speedup-trace", "threads": 1, "tasks": simProgram.taskCount, "work_s": summary.work,
                             "span_s": summary.span, "parallelism": summary.parallelism, "makespan_s": summary.makespan]))
-            for (p, s) in predicted {
-                print(jsonLine(["bench": "speedup-simulated", "cores": p, "predicted_speedup": s]))
+            print(jsonLine(["bench": "speedup-bandwidth", "cpu": cpuModel(), "threads_1_bytes_per_s": bw1, "threads_2_bytes_per_s": bw2,
+                            "model_total_bytes_per_s": bandwidth.total, "step_bytes": bytes.reduce(0, +), "bytes_estimated": bytesEstimated]))
+            for (p, b) in bounds {
+                let measured: Double? = p == 1 ? simMeasured1 : p == traceThreads ? simMeasuredP : nil
+                print(jsonLine(["bench": "speedup-simulated", "cores": p, "predicted_s": b.makespan, "measured_s": measured as Any,
+                                "predicted_speedup": best1 / b.makespan, "work_s": b.work, "span_s": b.span, "bandwidth_s": b.bandwidth,
+                                "overhead_s": b.overhead, "limit": b.limit]))
             }
         } else {
             print("\nSeed network \(sizes.map(String.init).joined(separator: "-")), batch \(batch), \(dtype): one step = forward + \(setup.grads.count) gradients, \(fmt(rows[0].flops / 1e9, 1)) GFLOP")
@@ -103,25 +147,53 @@ enum SpeedupCommand: BenchCommand {
             }
             let activations = batch * sizes.dropFirst().reduce(0, +) * (dtype == .float32 ? 4 : 8)
             print("\nmemory: intermediate buffers \(fmt(Double(memory.peak) / 1048576, 2)) MiB at peak (the activations kept for the backward pass alone are \(fmt(Double(activations) / 1048576, 2)) MiB); outputs (loss and gradients) \(fmt(Double(memory.outputs) / 1048576, 1)) MiB")
-            print("traced step (\(simProgram.taskCount) tasks, \(traceThreads) thread(s)): work \(fmt(summary.work)) s, span \(fmt(summary.span)) s, parallelism \(fmt(summary.parallelism, 1)), makespan \(fmt(summary.makespan)) s")
-            print("  (its work is \(fmt(summary.work / base, 2))× the one-thread step: \(simTiles) tiles per matmul repack their operands and run smaller blocks; the simulation below uses these durations as measured)")
-            print("simulated speedup (list scheduling by priority, traced durations): " + predicted.map { "\($0.0) cores \(fmt($0.1, 2))×" }.joined(separator: ", "))
+            print("\nscale model on \(cpuModel()): traced step (\(simProgram.taskCount) tasks, \(simTiles) tiles per matmul, 1 thread): work \(fmt(summary.work)) s, span \(fmt(summary.span)) s, parallelism \(fmt(summary.parallelism, 1))")
+            print("  memory bandwidth (STREAM triad, measured now): 1 thread \(fmt(bw1 / 1e9, 1)) GB/s, \(traceThreads >= 2 ? 2 : 1) threads \(fmt(bw2 / 1e9, 1)) GB/s; model: min(P × \(fmt(bw1 / 1e9, 1)), \(fmt(bandwidth.total / 1e9, 1))) GB/s" + (options.string("bandwidth-total") == nil ? " (ceiling = the largest measured here: a machine with more cores has more; pass --bandwidth-total)" : ""))
+            print("  bytes per step: \(fmt(bytes.reduce(0, +) / 1e6, 1)) MB" + (bytesEstimated ? " (estimated floor: the lowering records no per-task bytes yet; 3 × parameters + 4 × activations + input, spread by duration)" : " (the tasks' bytes estimates)") + "; per-task scheduler overhead \(fmt(overheadNs, 0)) ns")
+            print("  cores  predicted s  measured s   speedup vs best 1-thread  work s    span s    bandwidth s  limit")
+            for (p, b) in bounds {
+                let measured: Double? = p == 1 ? simMeasured1 : p == traceThreads ? simMeasuredP : nil
+                let m = measured.map { String(format: "%10.4f", $0) } ?? "         –"
+                print(String(format: "  %5d  %11.4f  ", p, b.makespan) + m + String(format: "   %22.2f×  %8.4f  %8.4f  %11.4f  ", best1 / b.makespan, b.work, b.span, b.bandwidth) + b.limit)
+            }
+            if let (p, b) = takesOver {
+                print("  more cores stop helping at \(p) cores: \(b.limit) takes over (the largest bound); speedups are against the best one-thread program (\(fmt(best1)) s), whose work the tiled program exceeds by \(fmt(summary.work / best1, 2))×")
+            } else {
+                print("  up to \(modelCores.max()!) cores the work bound stays the largest: no span, bandwidth or overhead limit within the simulated range")
+            }
+            print("  caveats: list scheduling by priority on identical cores; one-core durations (the 1-thread trace); bandwidth shared equally by P busy cores; no cache effects between tasks; a ceiling not measured beyond \(traceThreads) threads")
         }
         if let path = options.string("trace") {
-            try recorder.chromeTrace(for: simProgram.taskGraph, kindNames: TaskKind.names).write(toFile: path, atomically: true, encoding: .utf8)
+            try recorderP.chromeTrace(for: graph, kindNames: TaskKind.names).write(toFile: path, atomically: true, encoding: .utf8)
             progress("wrote \(path)")
         }
         if let path = options.string("svg") {
-            let t0 = recorder.events.map(\.start).min() ?? 0
-            let bars = recorder.events.filter { simProgram.taskGraph.kind(of: $0.task) != TaskKind.join.rawValue }.map { e in
+            let t0 = recorderP.events.map(\.start).min() ?? 0
+            let join = TaskKind.join.rawValue
+            let bars = recorderP.events.filter { graph.kind(of: $0.task) != join }.map { e in
                 SVGReport.Bar(worker: e.worker, start: Double(e.start - t0) / 1e9, end: Double(e.end - t0) / 1e9,
-                              kind: simProgram.taskGraph.kind(of: e.task), name: simProgram.taskGraph.name(of: e.task))
+                              kind: graph.kind(of: e.task), name: graph.name(of: e.task))
             }
-            let measured = rows.map { (threads: $0.threads, speedup: base / $0.median) }
-            let simulated = [(cores: 1, speedup: 1.0)] + predicted.map { (cores: $0.0, speedup: $0.1) }
-            let svg = SVGReport.render(title: "Seed network step, batch \(batch): \(traceThreads) worker(s), \(simProgram.taskCount) tasks", bars: bars,
-                                       kindNames: TaskKind.names.filter { $0.key != TaskKind.join.rawValue }, workers: traceThreads,
-                                       measured: measured, simulated: simulated)
+            // The simulated 16-core schedule, cores assigned as list scheduling frees them.
+            let simCores = 16
+            let d16 = ScheduleSimulator.durations(durations, bytes: bytes, processors: simCores, bandwidth: bandwidth)
+            let starts = ScheduleSimulator.schedule(of: graph, durations: d16, processors: simCores).starts
+            var freeAt = [Double](repeating: 0, count: simCores)
+            var simBars: [SVGReport.Bar] = []
+            for i in graph.tasks.map(\.index).sorted(by: { starts[$0] != starts[$1] ? starts[$0] < starts[$1] : $0 < $1 }) {
+                let core = freeAt.indices.first { freeAt[$0] <= starts[i] + 1e-12 } ?? freeAt.indices.min { freeAt[$0] < freeAt[$1] }!
+                freeAt[core] = starts[i] + d16[i]
+                let t = TaskID(index: i)
+                if graph.kind(of: t) != join {
+                    simBars.append(SVGReport.Bar(worker: core, start: starts[i], end: starts[i] + d16[i], kind: graph.kind(of: t), name: graph.name(of: t)))
+                }
+            }
+            let measured = rows.map { (threads: $0.threads, speedup: best1 / $0.median) }
+            let simulated = [(cores: 1, speedup: best1 / bounds[0].1.makespan)] + predicted.map { (cores: $0.0, speedup: $0.1) }
+            let svg = SVGReport.render(title: "Seed network step, batch \(batch): measured on \(traceThreads) worker(s), \(simProgram.taskCount) tasks (\(cpuModel()))", bars: bars,
+                                       kindNames: TaskKind.names.filter { $0.key != join }, workers: traceThreads,
+                                       measured: measured, simulated: simulated,
+                                       simulatedSchedule: ("Simulated on \(simCores) cores (same time scale; bandwidth model, one-core durations)", simBars, simCores))
             try svg.write(toFile: path, atomically: true, encoding: .utf8)
             progress("wrote \(path)")
         }
