@@ -23,8 +23,8 @@ struct SeedSetup {
         graph = Graph()
         net = try SeedNetwork(in: graph, sizes: sizes, dtype: dtype, seed: 1)
         grads = try grad(of: net.loss, wrt: net.parameters)
-        feeds = ["x": .uniform([batch, sizes[0]], dtype, in: 0...1, seed: 11),
-                 "y": .labels(count: batch, classes: sizes.last!, seed: 12)]
+        feeds = ["x": try .uniform([batch, sizes[0]], dtype, in: 0...1, seed: 11),
+                 "y": try .labels(count: batch, classes: sizes.last!, seed: 12)]
     }
 
     var outputs: [Tensor] { [net.loss] + grads }

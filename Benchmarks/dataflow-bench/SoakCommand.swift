@@ -23,7 +23,7 @@ enum SoakCommand: BenchCommand {
         let lr = g.scalar(0.01, .float32)
         let updates = try zip(net.parameters, grads).map { ParameterUpdate($0, try $0 - lr * $1) }
         let step = try compile(inputs: [net.x, net.y], outputs: [net.loss], updates: updates, options: CompileOptions(workers: threads))
-        let feeds: [String: TensorValue] = ["x": .uniform([64, 64], .float32, in: 0...1, seed: 5), "y": .labels(count: 64, classes: 10, seed: 6)]
+        let feeds: [String: TensorValue] = ["x": try .uniform([64, 64], .float32, in: 0...1, seed: 5), "y": try .labels(count: 64, classes: 10, seed: 6)]
         for _ in 0..<warmup { _ = try step(feeds) }
         let before = residentBytes()
         let t0 = now()

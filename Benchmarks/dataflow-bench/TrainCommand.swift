@@ -48,12 +48,12 @@ enum TrainCommand: BenchCommand {
 
         // --- The library example (README) ---
         let g = Graph()
-        let x = g.placeholder("x", .float32, [nil, features])
-        let y = g.placeholder("y", .int32, [nil])
-        let w1 = g.parameter("w1", .uniform([features, hidden], .float32, in: -0.3...0.3, seed: 1))
-        let b1 = g.parameter("b1", .zeros([hidden], .float32))
-        let w2 = g.parameter("w2", .uniform([hidden, classes], .float32, in: -0.3...0.3, seed: 2))
-        let b2 = g.parameter("b2", .zeros([classes], .float32))
+        let x = try g.placeholder("x", .float32, [nil, features])
+        let y = try g.placeholder("y", .int32, [nil])
+        let w1 = g.parameter("w1", try .uniform([features, hidden], .float32, in: -0.3...0.3, seed: 1))
+        let b1 = g.parameter("b1", try .zeros([hidden], .float32))
+        let w2 = g.parameter("w2", try .uniform([hidden, classes], .float32, in: -0.3...0.3, seed: 2))
+        let b2 = g.parameter("b2", try .zeros([classes], .float32))
         let h = try sigmoid(x • w1 + b1)
         let logits = try h • w2 + b2
         let loss = try -mean(log(softmax(logits)).gather(y))   // becomes a fused, stable cross-entropy

@@ -28,14 +28,14 @@ struct CompilerFuzzTests {
             var rng = SeededGenerator(seed: seed)
             func pick(_ k: Int) -> Int { Int(rng.next() % UInt64(k)) }
             let n = 1 + pick(9), m = 1 + pick(40)
-            let x = graph.placeholder("x", .float64, [n, m])   // static: random ops never meet an unknown dim
+            let x = try graph.placeholder("x", .float64, [n, m])   // static: random ops never meet an unknown dim
             inputs = [x]
-            feeds["x"] = .uniform([n, m], .float64, in: -1...1, seed: seed &+ 1)
+            feeds["x"] = try .uniform([n, m], .float64, in: -1...1, seed: seed &+ 1)
             var pool: [Tensor] = [x]
             var params: [Tensor] = []
             for k in 0..<3 {
                 let shape = [[m, m], [m], [m, n]][k]
-                let p = graph.parameter("p\(k)", .uniform(shape, .float64, in: -0.8...0.8, seed: seed &+ 10 &+ UInt64(k)))
+                let p = graph.parameter("p\(k)", try .uniform(shape, .float64, in: -0.8...0.8, seed: seed &+ 10 &+ UInt64(k)))
                 params.append(p)
                 if k < 2 { pool.append(p) }
             }

@@ -18,14 +18,14 @@ struct CompilerMLP {
         self.sizes = sizes
         self.dtype = dtype
         graph = Graph()
-        x = graph.placeholder("x", dtype, [nil, sizes[0]])
-        y = graph.placeholder("y", .int32, [nil])
+        x = try graph.placeholder("x", dtype, [nil, sizes[0]])
+        y = try graph.placeholder("y", .int32, [nil])
         var ws: [Tensor] = [], bs: [Tensor] = []
         var h = x
         for l in 0..<(sizes.count - 1) {
             let scale = 1 / Double(sizes[l]).squareRoot()
-            let w = graph.parameter("w\(l + 1)", .uniform([sizes[l], sizes[l + 1]], dtype, in: -2 * scale...2 * scale, seed: seed &+ UInt64(l)))
-            let b = graph.parameter("b\(l + 1)", .uniform([sizes[l + 1]], dtype, in: -0.5...0.5, seed: seed &+ 100 &+ UInt64(l)))
+            let w = graph.parameter("w\(l + 1)", try .uniform([sizes[l], sizes[l + 1]], dtype, in: -2 * scale...2 * scale, seed: seed &+ UInt64(l)))
+            let b = graph.parameter("b\(l + 1)", try .uniform([sizes[l + 1]], dtype, in: -0.5...0.5, seed: seed &+ 100 &+ UInt64(l)))
             ws.append(w); bs.append(b)
             let z = try h • w + b
             h = l == sizes.count - 2 ? z : try sigmoid(z)
@@ -39,8 +39,9 @@ struct CompilerMLP {
     var parameters: [Tensor] { weights + biases }
 
     func feeds(batch: Int, seed: UInt64 = 3) -> [String: TensorValue] {
-        ["x": .uniform([batch, sizes[0]], dtype, in: -1...1, seed: seed),
-         "y": .labels(count: batch, classes: sizes.last!, seed: seed &+ 1)]
+        // Valid constant arguments: these factories cannot throw here.
+        ["x": try! .uniform([batch, sizes[0]], dtype, in: -1...1, seed: seed),
+         "y": try! .labels(count: batch, classes: sizes.last!, seed: seed &+ 1)]
     }
 }
 

@@ -24,8 +24,8 @@ import Dataflow
 
     @Test func disconnectedInputThrowsNamingIt() throws {
         let g = Graph()
-        let a = g.placeholder("a", .float64, [3])
-        let unused = g.parameter("unused", .zeros([2], .float64))
+        let a = try g.placeholder("a", .float64, [3])
+        let unused = g.parameter("unused", try .zeros([2], .float64))
         let loss = try sum(exp(a))
         let error = #expect(throws: GraphError.self) { try grad(of: loss, wrt: [a, unused]) }
         #expect(error?.message.contains("unused [2]") == true)
@@ -37,11 +37,11 @@ import Dataflow
 
     @Test func nonScalarLossNeedsAnOutputGradient() throws {
         let g = Graph()
-        let a = g.placeholder("a", .float64, [3])
+        let a = try g.placeholder("a", .float64, [3])
         let out = try exp(a)
         let error = #expect(throws: GraphError.self) { try grad(of: out, wrt: a) }
         #expect(error?.message.contains("exp#1 [3] is not a scalar") == true)
-        let v = g.placeholder("v", .float64, [3])
+        let v = try g.placeholder("v", .float64, [3])
         let vjp = try grad(of: out, wrt: a, options: .init(outputGradient: v))
         let feeds = ["a": randomValue([3], seed: 1), "v": randomValue([3], seed: 2)]
         let got = try evaluate([vjp], feeds: feeds)[0].asDoubles()
@@ -51,7 +51,7 @@ import Dataflow
 
     @Test func considerConstantAndStopGradientBlockTheGradient() throws {
         let g = Graph()
-        let a = g.placeholder("a", .float64, [3])
+        let a = try g.placeholder("a", .float64, [3])
         let e = try exp(a)
         let loss = try sum(e * a)
         let feeds = ["a": randomValue([3], seed: 1)]
@@ -67,7 +67,7 @@ import Dataflow
 
     @Test func fanOutSumsAdjoints() throws {
         let g = Graph()
-        let a = g.placeholder("a", .float64, [2])
+        let a = try g.placeholder("a", .float64, [2])
         let loss = try sum(a * a + sigmoid(a) * a)
         let result = try gradientCheck(of: loss, wrt: [a], feeds: ["a": randomValue([2], seed: 3)])
         #expect(result.passed, "\(result)")
@@ -75,7 +75,7 @@ import Dataflow
 
     @Test func gradientNodesAreMarked() throws {
         let g = Graph()
-        let a = g.placeholder("a", .float64, [2])
+        let a = try g.placeholder("a", .float64, [2])
         let loss = try sum(tanh(a))
         let n = g.nodeCount
         let ga = try grad(of: loss, wrt: a)
@@ -86,12 +86,12 @@ import Dataflow
 
     @Test func integerAndForeignTensorsAreRefused() throws {
         let g = Graph()
-        let a = g.placeholder("a", .float64, [2])
-        let y = g.placeholder("y", .int32, [2])
+        let a = try g.placeholder("a", .float64, [2])
+        let y = try g.placeholder("y", .int32, [2])
         let loss = try sum(a)
         let e1 = #expect(throws: GraphError.self) { try grad(of: loss, wrt: y) }
         #expect(e1?.message.contains("y [2]") == true)
-        let other = Graph().placeholder("b", .float64, [2])
+        let other = try Graph().placeholder("b", .float64, [2])
         let e2 = #expect(throws: GraphError.self) { try grad(of: loss, wrt: other) }
         #expect(e2?.message.contains("another graph") == true)
     }
@@ -100,23 +100,23 @@ import Dataflow
     /// differences of the gradient, (∇f(w + εv) − ∇f(w − εv)) / 2ε.
     @Test func hessianVectorProductMatchesFiniteDifferences() throws {
         let g = Graph()
-        let x = g.placeholder("x", .float64, [nil, 4])
-        let y = g.placeholder("y", .int32, [nil])
-        let w1 = g.placeholder("w1", .float64, [4, 5])
-        let w2 = g.placeholder("w2", .float64, [5, 3])
-        let b = g.placeholder("b", .float64, [3])
+        let x = try g.placeholder("x", .float64, [nil, 4])
+        let y = try g.placeholder("y", .int32, [nil])
+        let w1 = try g.placeholder("w1", .float64, [4, 5])
+        let w2 = try g.placeholder("w2", .float64, [5, 3])
+        let b = try g.placeholder("b", .float64, [3])
         let h = try tanh(x • w1)
         let z = try sigmoid(h) • w2 + b
         let loss = try -mean(log(softmax(z)).gather(y)) + sum(max(h, axes: [1])) * 0.1 + mean(relu(h) * h) * 0.3
         let wrt = [w1, w2, b]
         let grads = try grad(of: loss, wrt: wrt)
-        let vs = [g.placeholder("v1", .float64, [4, 5]), g.placeholder("v2", .float64, [5, 3]), g.placeholder("v3", .float64, [3])]
+        let vs = [try g.placeholder("v1", .float64, [4, 5]), try g.placeholder("v2", .float64, [5, 3]), try g.placeholder("v3", .float64, [3])]
         var dotGV = try sum(grads[0] * vs[0])
         for k in 1..<3 { dotGV = try dotGV + sum(grads[k] * vs[k]) }
         let hv = try grad(of: dotGV, wrt: wrt)
 
         let feeds: [String: TensorValue] = [
-            "x": randomValue([6, 4], seed: 1), "y": .labels(count: 6, classes: 3, seed: 2),
+            "x": randomValue([6, 4], seed: 1), "y": try .labels(count: 6, classes: 3, seed: 2),
             "w1": randomValue([4, 5], seed: 3), "w2": randomValue([5, 3], seed: 4), "b": randomValue([3], seed: 5),
             "v1": randomValue([4, 5], seed: 6), "v2": randomValue([5, 3], seed: 7), "v3": randomValue([3], seed: 8),
         ]

@@ -6,8 +6,8 @@ import Dataflow
 @Suite struct GraphConcurrencyTests {
     @Test func concurrentBuildersShareHashConsedNodes() throws {
         let g = Graph()
-        let a = g.placeholder("a", .float64, [nil, 8])
-        let w = g.parameter("w", .zeros([8, 8], .float64))
+        let a = try g.placeholder("a", .float64, [nil, 8])
+        let w = g.parameter("w", try .zeros([8, 8], .float64))
         let results = ResultBox()
         DispatchQueue.concurrentPerform(iterations: 8) { k in
             var h = a
@@ -21,7 +21,7 @@ import Dataflow
 
     @Test func applyRefusesLeavesAndBadArity() throws {
         let g = Graph()
-        let a = g.placeholder("a", .float64, [3])
+        let a = try g.placeholder("a", .float64, [3])
         let e1 = #expect(throws: GraphError.self) { try g.apply(.placeholder("b"), []) }
         #expect(e1?.message.contains("graph.placeholder") == true)
         let e2 = #expect(throws: GraphError.self) { try g.apply(.add, [a.id]) }
@@ -33,8 +33,8 @@ import Dataflow
 
     @Test func rankErrorsNameTheTensor() throws {
         let g = Graph()
-        let v = g.placeholder("v", .float32, [3])
-        let c = g.placeholder("c", .float32, [2, 3, 4])
+        let v = try g.placeholder("v", .float32, [3])
+        let c = try g.placeholder("c", .float32, [2, 3, 4])
         let e1 = #expect(throws: GraphError.self) { try transpose(v) }
         #expect(e1?.message == "transpose: operand v [3] has rank 1; expected rank 2")
         let e2 = #expect(throws: GraphError.self) { try softmax(c) }

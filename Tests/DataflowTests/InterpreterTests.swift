@@ -6,7 +6,7 @@ import Dataflow
 @Suite struct InterpreterTests {
     @Test func broadcastingAndMatmulValues() throws {
         let g = Graph()
-        let a = g.placeholder("a", .float64, [nil, 3])
+        let a = try g.placeholder("a", .float64, [nil, 3])
         let b = g.constant(try TensorValue(shape: [3], doubles: [10, 20, 30]), name: "b")
         let w = g.constant(try TensorValue(shape: [3, 2], doubles: [1, 0, 0, 1, 1, 1]))
         let out = try evaluate([a + b, a • w, transpose(a), sum(a, axes: [0]), max(a, axes: [1]), argmax(a, axis: 1)],
@@ -21,7 +21,7 @@ import Dataflow
 
     @Test func softmaxRowsSumToOne() throws {
         let g = Graph()
-        let a = g.placeholder("a", .float32, [nil, 5])
+        let a = try g.placeholder("a", .float32, [nil, 5])
         let p = try evaluate([softmax(a)], feeds: ["a": randomValue([4, 5], seed: 1, .float32)])[0]
         #expect(p.dtype == .float32)
         let v = p.asDoubles()
@@ -30,14 +30,14 @@ import Dataflow
 
     @Test func missingFeedNamesThePlaceholder() throws {
         let g = Graph()
-        let x = g.placeholder("x", .float32, [nil, 784])
+        let x = try g.placeholder("x", .float32, [nil, 784])
         let error = #expect(throws: GraphError.self) { try evaluate([exp(x)]) }
         #expect(error?.message == "evaluate: missing feed for placeholder x (float32 [?, 784])")
     }
 
     @Test func unknownFeedNameIsRefused() throws {
         let g = Graph()
-        let x = g.placeholder("x", .float64, [2])
+        let x = try g.placeholder("x", .float64, [2])
         let error = #expect(throws: GraphError.self) {
             try evaluate([exp(x)], feeds: ["x": .zeros([2], .float64), "xx": .zeros([2], .float64)])
         }
@@ -46,7 +46,7 @@ import Dataflow
 
     @Test func wrongFeedShapeAndDtypeNameTheTensor() throws {
         let g = Graph()
-        let x = g.placeholder("x", .float32, [nil, 4])
+        let x = try g.placeholder("x", .float32, [nil, 4])
         let e1 = #expect(throws: GraphError.self) { try evaluate([exp(x)], feeds: ["x": .zeros([2, 5], .float32)]) }
         #expect(e1?.message == "evaluate: feed x: expected float32 [?, 4], got float32 [2, 5]")
         let e2 = #expect(throws: GraphError.self) { try evaluate([exp(x)], feeds: ["x": .zeros([2, 4], .float64)]) }
@@ -57,32 +57,32 @@ import Dataflow
 
     @Test func labelsOutOfRangeAreNamed() throws {
         let g = Graph()
-        let z = g.placeholder("z", .float64, [nil, 3])
-        let y = g.placeholder("y", .int32, [nil])
+        let z = try g.placeholder("z", .float64, [nil, 3])
+        let y = try g.placeholder("y", .int32, [nil])
         let loss = try crossEntropy(z, y)
-        let feeds: [String: TensorValue] = ["z": .zeros([2, 3], .float64), "y": try TensorValue(shape: [2], int32s: [0, 3])]
+        let feeds: [String: TensorValue] = ["z": try .zeros([2, 3], .float64), "y": try TensorValue(shape: [2], int32s: [0, 3])]
         let e1 = #expect(throws: GraphError.self) { try evaluate([loss], feeds: feeds) }
         #expect(e1?.message.contains("label 3 at row 1 of y is out of range 0..<3") == true)
-        let negative: [String: TensorValue] = ["z": .zeros([2, 3], .float64), "y": try TensorValue(shape: [2], int32s: [-1, 0])]
+        let negative: [String: TensorValue] = ["z": try .zeros([2, 3], .float64), "y": try TensorValue(shape: [2], int32s: [-1, 0])]
         let e2 = #expect(throws: GraphError.self) { try evaluate([z.gather(y)], feeds: negative) }
         #expect(e2?.message.contains("label -1 at row 0 of y") == true)
-        let short: [String: TensorValue] = ["z": .zeros([2, 3], .float64), "y": try TensorValue(shape: [3], int32s: [0, 0, 0])]
+        let short: [String: TensorValue] = ["z": try .zeros([2, 3], .float64), "y": try TensorValue(shape: [3], int32s: [0, 0, 0])]
         let e3 = #expect(throws: GraphError.self) { try evaluate([loss], feeds: short) }
         #expect(e3?.message.contains("labels y [3] should have 2 entries") == true)
     }
 
     @Test func unknownDimensionsDoNotBroadcast() throws {
         let g = Graph()
-        let a = g.placeholder("a", .float64, [nil, 3])
-        let b = g.placeholder("b", .float64, [nil, 3])
-        let feeds: [String: TensorValue] = ["a": .zeros([4, 3], .float64), "b": .zeros([1, 3], .float64)]
+        let a = try g.placeholder("a", .float64, [nil, 3])
+        let b = try g.placeholder("b", .float64, [nil, 3])
+        let feeds: [String: TensorValue] = ["a": try .zeros([4, 3], .float64), "b": try .zeros([1, 3], .float64)]
         let error = #expect(throws: GraphError.self) { try evaluate([a + b], feeds: feeds) }
         #expect(error?.message.contains("unknown dimension 0 of b is 1") == true)
     }
 
     @Test func parametersAreReadAtEachEvaluation() throws {
         let g = Graph()
-        let w = g.parameter("w", .filled([2], .float64, with: 1))
+        let w = g.parameter("w", try .filled([2], .float64, with: 1))
         let out = try w * 3.0
         #expect(try evaluate([out])[0].asDoubles() == [3, 3])
         try g.setValue(try TensorValue(shape: [2], doubles: [1, 2]), of: w)
@@ -91,7 +91,7 @@ import Dataflow
 
     @Test func reshapeResolvesTheBatchAtRunTime() throws {
         let g = Graph()
-        let a = g.placeholder("a", .float64, [nil, 6])
+        let a = try g.placeholder("a", .float64, [nil, 6])
         let r = try reshape(a, [nil, 2, 3])
         let v = try evaluate([r, sum(r, axes: [1, 2])], feeds: ["a": randomValue([4, 6], seed: 2)])
         #expect(v[0].shape == [4, 2, 3])
@@ -100,7 +100,7 @@ import Dataflow
 
     @Test func maxSplitsTheGradientAmongTies() throws {
         let g = Graph()
-        let a = g.placeholder("a", .float64, [4])
+        let a = try g.placeholder("a", .float64, [4])
         let ga = try grad(of: try max(a), wrt: a)
         let v = try evaluate([ga], feeds: ["a": try TensorValue(shape: [4], doubles: [1, 3, 3, 2])])[0]
         #expect(v.asDoubles() == [0, 0.5, 0.5, 0])
@@ -108,7 +108,7 @@ import Dataflow
 
     @Test func meanOverAnUnknownBatch() throws {
         let g = Graph()
-        let a = g.placeholder("a", .float64, [nil, 2])
+        let a = try g.placeholder("a", .float64, [nil, 2])
         let ga = try grad(of: try mean(a), wrt: a)
         let v = try evaluate([ga], feeds: ["a": .zeros([4, 2], .float64)])[0]
         #expect(v.asDoubles() == [Double](repeating: 0.125, count: 8))

@@ -15,7 +15,7 @@ struct OpCase: CustomStringConvertible, Sendable {
         var seed: UInt64 = 1
 
         mutating func input(_ name: String, _ shape: [Int], in range: ClosedRange<Double> = -1...1, differentiate: Bool = true) -> Tensor {
-            let t = graph.placeholder(name, .float64, Shape(shape))
+            let t = try! graph.placeholder(name, .float64, Shape(shape))  // test names are unique
             feeds[name] = randomValue(shape, seed: seed, in: range)
             seed += 1
             if differentiate { wrt.append(t) }
@@ -23,9 +23,9 @@ struct OpCase: CustomStringConvertible, Sendable {
         }
 
         mutating func labels(_ name: String, count: Int, classes: Int) -> Tensor {
-            feeds[name] = .labels(count: count, classes: classes, seed: seed)
+            feeds[name] = try! .labels(count: count, classes: classes, seed: seed)
             seed += 1
-            return graph.placeholder(name, .int32, [count])
+            return try! graph.placeholder(name, .int32, [count])
         }
     }
 
@@ -104,7 +104,7 @@ struct OpCase: CustomStringConvertible, Sendable {
     @Test func parametersAreCheckedThroughSetValue() throws {
         let g = Graph()
         let w = g.parameter("w", randomValue([3, 2], seed: 4))
-        let x = g.placeholder("x", .float64, [nil, 3])
+        let x = try g.placeholder("x", .float64, [nil, 3])
         let loss = try sum(tanh(x • w))
         let result = try gradientCheck(of: loss, wrt: [w], feeds: ["x": randomValue([5, 3], seed: 5)])
         #expect(result.passed, "\(result)")

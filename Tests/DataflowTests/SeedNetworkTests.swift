@@ -10,7 +10,7 @@ import Dataflow
         let g = Graph()
         let net = try SeedNetwork(in: g, sizes: Self.sizes, dtype: .float64, seed: 3)
         let feeds = ["x": randomValue([Self.batch, Self.sizes[0]], seed: 11),
-                     "y": TensorValue.labels(count: Self.batch, classes: Self.sizes.last!, seed: 12)]
+                     "y": try TensorValue.labels(count: Self.batch, classes: Self.sizes.last!, seed: 12)]
         return (g, net, feeds)
     }
 
@@ -62,7 +62,7 @@ import Dataflow
         let g = Graph()
         let net = try SeedNetwork(in: g, sizes: Self.sizes, dtype: .float32, seed: 3)
         let feeds = ["x": randomValue([Self.batch, Self.sizes[0]], seed: 11, .float32),
-                     "y": TensorValue.labels(count: Self.batch, classes: 3, seed: 12)]
+                     "y": try TensorValue.labels(count: Self.batch, classes: 3, seed: 12)]
         let grads = try grad(of: net.loss, wrt: net.parameters)
         let values = try evaluate([net.loss] + grads, feeds: feeds)
         #expect(values.allSatisfy { $0.dtype == .float32 })

@@ -24,8 +24,8 @@ import Dataflow
 
     @Test func seedLossIsFusedAtConstructionAndFiniteAtThousand() throws {
         let g = Graph()
-        let z = g.placeholder("z", .float64, [nil, 4])
-        let y = g.placeholder("y", .int32, [nil])
+        let z = try g.placeholder("z", .float64, [nil, 4])
+        let y = try g.placeholder("y", .int32, [nil])
         let loss = try -mean(log(softmax(z)).gather(y))
         #expect(loss.op == .crossEntropy)
         let gz = try grad(of: loss, wrt: z)
@@ -39,11 +39,11 @@ import Dataflow
 
     @Test func float32IsFiniteAtThousandToo() throws {
         let g = Graph()
-        let z = g.placeholder("z", .float32, [nil, 4])
-        let y = g.placeholder("y", .int32, [nil])
+        let z = try g.placeholder("z", .float32, [nil, 4])
+        let y = try g.placeholder("y", .int32, [nil])
         let loss = try -mean(log(softmax(z)).gather(y))
         let gz = try grad(of: loss, wrt: z)
-        let logits32 = TensorValue(shape: [3, 4], converting: Self.logits.asDoubles(), to: .float32)
+        let logits32 = try TensorValue(shape: [3, 4], converting: Self.logits.asDoubles(), to: .float32)
         let values = try evaluate([loss, gz], feeds: ["z": logits32, "y": Self.labels])
         let (l, d) = Self.expected()
         #expect(abs(values[0].scalarValue! - l) / l < 1e-6)
@@ -52,8 +52,8 @@ import Dataflow
 
     @Test func stabilizePassRewritesAGraphBuiltAsWritten() throws {
         let g = Graph(stabilizing: false)
-        let z = g.placeholder("z", .float64, [nil, 4])
-        let y = g.placeholder("y", .int32, [nil])
+        let z = try g.placeholder("z", .float64, [nil, 4])
+        let y = try g.placeholder("y", .int32, [nil])
         let logP = try log(softmax(z))
         let naive = try -mean(logP.gather(y))
         #expect(logP.op == .log)
@@ -73,7 +73,7 @@ import Dataflow
 
     @Test func stabilizeLeavesOtherNodesAlone() throws {
         let g = Graph(stabilizing: false)
-        let a = g.placeholder("a", .float64, [3])
+        let a = try g.placeholder("a", .float64, [3])
         let e = try sum(exp(a) * 2.0)
         let out = try stabilize([e])
         #expect(out == [e])
@@ -81,7 +81,7 @@ import Dataflow
 
     @Test func logSoftmaxIsFiniteAtThousand() throws {
         let g = Graph()
-        let z = g.placeholder("z", .float64, [3, 4])
+        let z = try g.placeholder("z", .float64, [3, 4])
         let ls = try log(softmax(z))
         #expect(ls.op == .logSoftmax)
         let gz = try grad(of: try sum(ls * 0.5), wrt: z)

@@ -132,14 +132,3 @@ extension IR {
         pruneDead()
     }
 }
-
-extension TensorValue {
-    /// The storage buffer as an object, for the runtime's slot table.
-    var storageObject: AnyObject {
-        switch storage {
-        case .float32(let b): b
-        case .float64(let b): b
-        case .int32(let b): b
-        }
-    }
-}

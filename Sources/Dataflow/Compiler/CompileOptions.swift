@@ -1,7 +1,11 @@
+import Foundation
+
 /// How `compile` builds and runs a program.
 public struct CompileOptions: Sendable {
     /// Worker threads of the executor (the calling thread counts as one).
-    /// Default: the active processor count.
+    /// Default: the active processor count. At least 1 (less throws at `compile`);
+    /// more than `maximumWorkers` run as `maximumWorkers` (results are bitwise the
+    /// same for any worker count, so this only bounds the threads started).
     public var workers: Int?
     /// Target number of tile tasks per large matmul. Default: 1 with one worker,
     /// otherwise 2 × workers: each tile of a skinny matmul packs all of A, so more
@@ -22,6 +26,28 @@ public struct CompileOptions: Sendable {
     /// Apply graph rewrites that trade exactness for stability (log-softmax,
     /// fused cross-entropy). On by default.
     public var stabilize: Bool = true
+    /// At most this many shape-specialised programs stay cached per function (least
+    /// recently used first out). Default 16; at least 1.
+    public var programCacheLimit: Int = 16
+    /// Programs are evicted (least recently used first, never the one running) while
+    /// the cache holds more than this many bytes: the programs' output, snapshot and
+    /// staging buffers plus the arenas they share. Default 256 MiB.
+    public var programCacheBytes: Int = 256 << 20
+
+    /// The largest worker count a function starts: 4 × the active processor count,
+    /// at least 8 (so tests of 1, 2, 4 and 8 workers run as asked on small machines).
+    public static var maximumWorkers: Int { max(8, 4 * ProcessInfo.processInfo.activeProcessorCount) }
+
+    /// The worker count a function runs with.
+    /// - Throws: `CompileError` (`.invalidOption`) for fewer than one worker.
+    func effectiveWorkers() throws -> Int {
+        if checkNumerics { return 1 }
+        let requested = workers ?? ProcessInfo.processInfo.activeProcessorCount
+        guard requested >= 1 else {
+            throw CompileError(message: "compile: workers must be at least 1, got \(requested)", kind: .invalidOption)
+        }
+        return min(requested, CompileOptions.maximumWorkers)
+    }
 
     public init(workers: Int? = nil, tilesPerMatmul: Int? = nil, checkNumerics: Bool = false) {
         self.workers = workers

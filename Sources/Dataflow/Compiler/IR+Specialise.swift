@@ -21,13 +21,13 @@ extension IR {
                 switch op {
                 case .placeholder(let name):
                     guard let s = feedShapes[name] else {
-                        throw RuntimeError(message: "placeholder '\(name)' has no feed")
+                        throw RuntimeError(message: "placeholder '\(name)' has no feed", kind: .missingFeed(name))
                     }
                     shape = s
                 case .parameter(let id):
-                    shape = graph.parameterValue(id).shape
+                    shape = graph.parameterShape(id)
                 case .constant(let id):
-                    shape = graph.constantValue(id).shape
+                    shape = graph.constantForCompiler(id).shape
                 case .scalar:
                     shape = []
                 case .zerosLike, .neg, .exp, .log, .sigmoid, .tanh, .relu, .stopGradient,

@@ -38,6 +38,13 @@ struct Lowering {
     private(set) var parameterSlot: [ParameterID: Int] = [:]
     private(set) var outputSlot: [Int] = []          // per plan.outputSlots entry
     private(set) var constantSlot: [Int] = []        // per plan.constants entry
+    /// Parameter value (root) → slot of the copy an output of it is returned in,
+    /// for parameters this program updates (the output is the value before the update).
+    private(set) var snapshotSlots: [Int: Int] = [:]
+    /// Slots the program owns and hands out as outputs: (slot, dtype, element count).
+    private(set) var ownedSlots: [(slot: Int, dtype: DType, count: Int)] = []
+    /// Bytes of the staging buffers of updates that cannot run in place.
+    private(set) var stagingBytes = 0
     private(set) var flops: Double = 0
 
     init(ir: IR, plan: MemoryPlan, options: CompileOptions, workers: Int) throws {
@@ -66,11 +73,25 @@ struct Lowering {
             default: break
             }
         }
-        arenaSlot = arena; feedSlot = feeds; parameterSlot = params; outputSlot = outs; constantSlot = consts
-        bindings = Bindings(slotCount: slots)
-        for (dtype, size) in plan.arenaSize {
-            bindings.buffers[arena[dtype]!] = Lowering.makeBuffer(dtype, count: size)
+        var owned = plan.outputSlots.enumerated().map { k, o in (slot: outs[k], dtype: o.dtype, count: o.count) }
+        // Outputs that are (views of) parameters this program updates are returned as copies
+        // taken before the update; other parameter outputs are returned in the parameter's
+        // buffer, which the runtime marks as handed out (copy-on-write).
+        let updatedParameters = Set(ir.updates.map(\.parameter))
+        var snapshots: [Int: Int] = [:]
+        for o in ir.outputs {
+            var r = o
+            if case .alias(let a) = plan.locations[o] { r = a }
+            guard case .parameter = plan.locations[r], updatedParameters.contains(r), snapshots[r] == nil else { continue }
+            snapshots[r] = slots
+            owned.append((slot: slots, dtype: ir.values[r].dtype, count: ir.values[r].concrete.reduce(1, *)))
+            slots += 1
         }
+        arenaSlot = arena; feedSlot = feeds; parameterSlot = params; outputSlot = outs; constantSlot = consts
+        snapshotSlots = snapshots; ownedSlots = owned
+        // Arena slots are bound by the runtime at each call (the arenas are shared by the
+        // shape-specialised programs of one function); feeds, parameters and owned outputs too.
+        bindings = Bindings(slotCount: slots)
         for (k, c) in plan.constants.enumerated() { bindings.buffers[consts[k]] = c.storageObject }
 
         // Refs.
@@ -96,6 +117,7 @@ struct Lowering {
         }
     }
 
+    /// A zero-filled buffer of `count` elements of `dtype`, as a slot object.
     static func makeBuffer(_ dtype: DType, count: Int) -> AnyObject {
         switch dtype {
         case .float32: TensorBuffer<Float>(count: count)
@@ -123,10 +145,10 @@ struct Lowering {
                 break
             }
             for input in v.inputs where ir.values[input].concrete.count > 2 {
-                throw CompileError(message: "\(ir.label(i)) reads \(ir.label(input)) of shape \(ir.values[input].concrete): compiled programs support tensors of rank ≤ 2 (the reference interpreter handles any rank)")
+                throw CompileError(message: "\(ir.label(i)) reads \(ir.label(input)) of shape \(ir.values[input].concrete): compiled programs support tensors of rank ≤ 2 (the reference interpreter handles any rank)", kind: .unsupported)
             }
             if v.concrete.count > 2 {
-                throw CompileError(message: "\(ir.label(i)) has shape \(v.concrete): compiled programs support tensors of rank ≤ 2 (the reference interpreter handles any rank)")
+                throw CompileError(message: "\(ir.label(i)) has shape \(v.concrete): compiled programs support tensors of rank ≤ 2 (the reference interpreter handles any rank)", kind: .unsupported)
             }
             let dependencies = Array(Set(v.inputs.compactMap { done[root($0)] })).sorted()
             let floatType = v.inputs.first.map { ir.values[$0].dtype } ?? v.dtype
@@ -135,7 +157,7 @@ struct Lowering {
             case .float32: bodies = try makeTasks(i, Float.self)
             case .float64: bodies = try makeTasks(i, Double.self)
             case .int32:
-                throw CompileError(message: "\(ir.label(i)): no kernel computes an int32 result from int32 inputs")
+                throw CompileError(message: "\(ir.label(i)): no kernel computes an int32 result from int32 inputs", kind: .unsupported)
             }
             var ids: [Int] = []
             for var task in bodies {
@@ -160,53 +182,144 @@ struct Lowering {
         }
     }
 
+    /// Parameter updates as simultaneous assignments (Theano's `updates`): every
+    /// update reads the values from before the call, whatever the others write.
+    ///
+    /// An update runs in place (an `axpy` on the parameter's buffer, or a copy of a
+    /// separately computed value) once every task that reads the old value is done:
+    /// the graph's readers, an output snapshot, and the other updates that read the
+    /// parameter while they write their own. When those update-reads-update orders
+    /// form a cycle (a swap `a ← b, b ← a`, or `a ← a − b, b ← b − a`), in place is
+    /// not possible: each update in the cycle is *staged*, computed into a private
+    /// buffer first and committed (copied) after every reader. Staging computes the
+    /// same kernels in the same order, so results do not depend on the choice.
     private mutating func lowerUpdates() throws {
         var updated = Set<Int>()
         for update in ir.updates {
-            let p = update.parameter
-            guard updated.insert(p).inserted else {
-                throw CompileError(message: "parameter \(ir.label(p)) is updated twice in one program")
+            guard updated.insert(update.parameter).inserted else {
+                throw CompileError(message: "parameter \(ir.label(update.parameter)) is updated twice in one program",
+                                   kind: .invalidUpdate)
             }
+            if ir.values[update.parameter].dtype == .int32, case .axpy = update {
+                throw CompileError(message: "update of \(ir.label(update.parameter)): int32 parameters cannot be trained",
+                                   kind: .invalidUpdate)
+            }
+        }
+        let updates = ir.updates
+        var writer: [Int: Int] = [:]                 // parameter value → index of its update
+        for (u, update) in updates.enumerated() { writer[update.parameter] = u }
+        // Parameters (other than its own) an update reads while it runs, not through a graph task.
+        func commitReads(_ update: IR.Update) -> [Int] {
+            let read: [Int] = switch update {
+            case .axpy(_, let s, let g, _): [root(s), root(g)]
+            case .assign(_, let v): [root(v)]
+            }
+            return Array(Set(read.filter { $0 != update.parameter && writer[$0] != nil })).sorted()
+        }
+        let reads = updates.map(commitReads)
+        // u → w when u reads w's parameter: u must run before w writes.
+        let successors = reads.map { $0.compactMap { writer[$0] } }
+        let staged = UpdateOrder.onCycles(successors)
+        let order = try UpdateOrder.topological(successors, skipping: staged)
+
+        // Readers of each parameter among the update tasks, filled as they are created.
+        var updateReaders: [Int: [Int]] = [:]
+        // 1. Snapshots of parameters that are outputs and are updated (the output is the old value).
+        for (p, slot) in snapshotSlots.sorted(by: { $0.key < $1.key }) where writer[p] != nil {
+            let source = refs[p]!
+            let target = ValueRef(slot: slot, offset: 0, shape: source.shape)
+            let body = copyBody(source, target, ir.values[p].dtype)
+            tasks.append(PendingTask(name: "snapshot \(ir.label(p))", cost: Double(source.count) * 1e-9, kind: .copy,
+                                     body: body, dependencies: []))
+            updateReaders[p, default: []].append(tasks.count - 1)
+        }
+        // 2. Staged updates: compute into a private buffer (reads old values only).
+        var stageTask: [Int: Int] = [:]
+        var stagingRef: [Int: ValueRef] = [:]
+        for u in updates.indices where staged[u] {
+            let p = updates[u].parameter
             let target = refs[p]!
-            let body: @Sendable () throws -> Void
-            var deps: [Int] = []
-            let label = ir.label(p)
-            switch update {
-            case .axpy(_, let s, let g, let sign):
-                let (sr, gr) = (refs[s]!, refs[g]!)
-                let b = bindings
-                switch ir.values[p].dtype {
-                case .float32:
-                    body = guarded("update \(label)") {
-                        let scale = b.buffer(sr.slot, Float.self)[sr.offset] * Float(sign)
-                        try Elementwise.axpby(alpha: scale, gr.view(b, Float.self), beta: 1, into: target.view(b, Float.self))
-                    }
-                case .float64:
-                    body = guarded("update \(label)") {
-                        let scale = b.buffer(sr.slot, Double.self)[sr.offset] * sign
-                        try Elementwise.axpby(alpha: scale, gr.view(b, Double.self), beta: 1, into: target.view(b, Double.self))
-                    }
-                case .int32:
-                    throw CompileError(message: "update of \(label): int32 parameters cannot be trained")
+            let temp = ValueRef(slot: makeStagingSlot(ir.values[p].dtype, count: target.count), offset: 0, shape: target.shape)
+            stagingRef[u] = temp
+            let (body, deps) = try updateBody(updates[u], into: temp, fromParameter: true)
+            tasks.append(PendingTask(name: "stage update \(ir.label(p))", cost: Double(target.count) * 1e-9,
+                                     kind: .parameterUpdate, body: body, dependencies: deps))
+            stageTask[u] = tasks.count - 1
+            for r in reads[u] { updateReaders[r, default: []].append(tasks.count - 1) }
+        }
+        // 3. In-place updates, each after everything that reads its parameter's old value.
+        for u in order {
+            let p = updates[u].parameter
+            let (body, inputs) = try updateBody(updates[u], into: refs[p]!, fromParameter: false)
+            let deps = inputs + graphReaders(of: p) + updateReaders[p, default: []]
+            tasks.append(PendingTask(name: "update \(ir.label(p))", cost: Double(refs[p]!.count) * 1e-9,
+                                     kind: .parameterUpdate, body: body, dependencies: Array(Set(deps)).sorted()))
+            for r in reads[u] { updateReaders[r, default: []].append(tasks.count - 1) }
+            if case .axpy = updates[u] { flops += 2 * Double(refs[p]!.count) }
+        }
+        // 4. Commits of the staged updates.
+        for u in updates.indices where staged[u] {
+            let p = updates[u].parameter
+            let body = copyBody(stagingRef[u]!, refs[p]!, ir.values[p].dtype)
+            let deps = [stageTask[u]!] + graphReaders(of: p) + updateReaders[p, default: []]
+            tasks.append(PendingTask(name: "commit update \(ir.label(p))", cost: Double(refs[p]!.count) * 1e-9,
+                                     kind: .parameterUpdate, body: body, dependencies: Array(Set(deps)).sorted()))
+            if case .axpy = updates[u] { flops += 2 * Double(refs[p]!.count) }
+        }
+    }
+
+    /// The tasks of the graph that read value `p` (through aliases too).
+    private func graphReaders(of p: Int) -> [Int] {
+        ir.values.indices.compactMap { j in
+            ir.values[j].inputs.contains(where: { root($0) == p }) ? done[j] : nil
+        }
+    }
+
+    /// A new private buffer slot for a staged update.
+    private mutating func makeStagingSlot(_ dtype: DType, count: Int) -> Int {
+        bindings.buffers.append(Lowering.makeBuffer(dtype, count: count))
+        stagingBytes += count * dtype.byteSize
+        return bindings.buffers.count - 1
+    }
+
+    /// The body writing update `update`'s new value into `target` (the parameter
+    /// itself, or a staging buffer that starts as a copy of it), and the tasks it
+    /// waits for (the producers of what it reads).
+    private func updateBody(_ update: IR.Update, into target: ValueRef,
+                            fromParameter stagedCopy: Bool) throws -> (@Sendable () throws -> Void, [Int]) {
+        let b = bindings
+        let p = update.parameter
+        let label = "update \(ir.label(p))"
+        let source = refs[p]!
+        switch update {
+        case .axpy(_, let s, let g, let sign):
+            let (sr, gr) = (refs[s]!, refs[g]!)
+            let deps = [done[root(s)], done[root(g)]].compactMap { $0 }
+            func body<T: KernelScalar>(_: T.Type) -> @Sendable () throws -> Void {
+                guarded(label) {
+                    let scale = b.buffer(sr.slot, T.self)[sr.offset] * T(sign)
+                    if stagedCopy { try Elementwise.copy(source.flatView(b, T.self), into: target.flatView(b, T.self)) }
+                    try Elementwise.axpby(alpha: scale, gr.flatView(b, T.self), beta: 1, into: target.flatView(b, T.self))
                 }
-                deps += [done[root(s)], done[root(g)]].compactMap { $0 }
-                flops += 2 * Double(target.count)
-            case .assign(_, let v):
-                let vr = refs[v]!
-                let b = bindings
-                switch ir.values[p].dtype {
-                case .float32: body = guarded("update \(label)") { try Elementwise.copy(vr.view(b, Float.self), into: target.view(b, Float.self)) }
-                case .float64: body = guarded("update \(label)") { try Elementwise.copy(vr.view(b, Double.self), into: target.view(b, Double.self)) }
-                case .int32: body = guarded("update \(label)") { try Elementwise.copy(vr.view(b, Int32.self), into: target.view(b, Int32.self)) }
-                }
-                if let d = done[root(v)] { deps.append(d) }
             }
-            // Write after read: every task that reads the parameter's old value finishes first.
-            for (j, value) in ir.values.enumerated() where value.inputs.contains(where: { root($0) == p }) {
-                if let d = done[j] { deps.append(d) }
+            switch ir.values[p].dtype {
+            case .float32: return (body(Float.self), deps)
+            case .float64: return (body(Double.self), deps)
+            case .int32: throw CompileError(message: "\(label): int32 parameters cannot be trained", kind: .invalidUpdate)
             }
-            tasks.append(PendingTask(name: "update \(label)", cost: Double(target.count) * 1e-9, kind: .parameterUpdate,
-                                     body: body, dependencies: Array(Set(deps)).sorted()))
+        case .assign(_, let v):
+            let deps = [done[root(v)]].compactMap { $0 }
+            return (copyBody(refs[v]!, target, ir.values[p].dtype), deps)
+        }
+    }
+
+    /// A body copying `source`'s elements into `target` (same count, dense).
+    private func copyBody(_ source: ValueRef, _ target: ValueRef, _ dtype: DType) -> @Sendable () throws -> Void {
+        let b = bindings
+        return switch dtype {
+        case .float32: guarded("copy") { try Elementwise.copy(source.flatView(b, Float.self), into: target.flatView(b, Float.self)) }
+        case .float64: guarded("copy") { try Elementwise.copy(source.flatView(b, Double.self), into: target.flatView(b, Double.self)) }
+        case .int32: guarded("copy") { try Elementwise.copy(source.flatView(b, Int32.self), into: target.flatView(b, Int32.self)) }
         }
     }
 
@@ -234,7 +347,8 @@ struct Lowering {
 
     private static func checkFinite<T: KernelScalar>(_ buffer: TensorBuffer<T>, _ r: ValueRef, _ label: String) throws {
         for k in 0..<r.count where !buffer[r.offset + k].isFinite {
-            throw RuntimeError(message: "non-finite value \(buffer[r.offset + k]) first produced by \(label) at element \(k) of shape \(r.shape)")
+            throw RuntimeError(message: "non-finite value \(buffer[r.offset + k]) first produced by \(label) at element \(k) of shape \(r.shape)",
+                               kind: .nonFinite(op: label))
         }
     }
 
@@ -367,10 +481,22 @@ struct Lowering {
             let l = ir.values[v.inputs[1]]
             return l.name.map { "labels '\($0)'" } ?? "labels \(ir.label(v.inputs[1]))"
         }()
-        func labelsGuard(_ body: @escaping @Sendable () throws -> Void) -> @Sendable () throws -> Void {
+        /// Checks the labels (`ins[1]`) against the class count of `ins[classesFrom]`
+        /// first, so that a bad label is the same typed error as in the interpreter.
+        func labelsGuard(classesFrom: Int = 0, _ body: @escaping @Sendable () throws -> Void) -> @Sendable () throws -> Void {
+            let labels = ins[1], classes = ins[classesFrom].matrixShape.cols
+            let name = labelName
             return {
+                let buffer = b.buffer(labels.slot, Int32.self)
+                for k in 0..<labels.count {
+                    let l = Int(buffer[labels.offset + k])
+                    if l < 0 || l >= classes {
+                        throw RuntimeError(message: "\(name): label \(l) at row \(k) is out of range 0..<\(classes)",
+                                           kind: .labelOutOfRange(tensor: name, index: k, label: l, classes: classes))
+                    }
+                }
                 do { try body() } catch let error as KernelError {
-                    throw RuntimeError(message: "\(labelName): \(error.message)")
+                    throw RuntimeError(message: "\(name): \(error.message)")
                 }
             }
         }
@@ -456,7 +582,7 @@ struct Lowering {
         case .gatherLabels:
             return single(.rowwise, labelsGuard { try RowOps.gather(ins[0].view(b, T.self), labels: ins[1].view(b, Int32.self), into: out.view(b, T.self)) })
         case .scatterLabels:
-            return single(.rowwise, labelsGuard { try RowOps.scatter(ins[0].view(b, T.self), labels: ins[1].view(b, Int32.self), into: out.view(b, T.self)) })
+            return single(.rowwise, labelsGuard(classesFrom: 2) { try RowOps.scatter(ins[0].view(b, T.self), labels: ins[1].view(b, Int32.self), into: out.view(b, T.self)) })
         case .crossEntropy:
             return single(.rowwise, labelsGuard { try RowOps.crossEntropy(logits: ins[0].view(b, T.self), labels: ins[1].view(b, Int32.self), into: out.view(b, T.self)) })
         case .crossEntropyGrad:
@@ -513,11 +639,4 @@ struct Lowering {
         }
         return graph
     }
-}
-
-/// An error in a program that cannot be compiled (as opposed to a bad call).
-public struct CompileError: Error, CustomStringConvertible, Sendable {
-    public let message: String
-    public init(message: String) { self.message = message }
-    public var description: String { message }
 }

@@ -53,7 +53,7 @@ struct MemoryPlan {
             case .op(.placeholder(let name)): locations[i] = .feed(name)
             case .op(.parameter(let id)): locations[i] = .parameter(id)
             case .op(.constant(let id)):
-                constants.append(graph.constantValue(id)); locations[i] = .constant(constants.count - 1)
+                constants.append(graph.constantForCompiler(id)); locations[i] = .constant(constants.count - 1)
             case .folded(let c):
                 constants.append(c.value); locations[i] = .constant(constants.count - 1)
             case .op(.scalar(let x)):

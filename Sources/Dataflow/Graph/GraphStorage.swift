@@ -13,10 +13,17 @@ struct GraphStorage: Sendable {
     }
 
     /// A parameter's readable name, current value and node.
+    ///
+    /// `shared` is the copy-on-write bit: true once `value`'s buffer has been handed
+    /// to anyone outside the graph (the caller who created the parameter, `value(of:)`,
+    /// an output of a compiled function). A program that updates the parameter in
+    /// place first replaces a shared buffer by a private copy, so a value handed out
+    /// never changes (docs/ARCHITECTURE.md, "Values handed out").
     struct Parameter: Sendable {
         let name: String
         var value: TensorValue
         let node: NodeID
+        var shared: Bool = true
     }
 
     var nodes: [Node] = []
@@ -73,10 +80,10 @@ struct GraphStorage: Sendable {
             return scalar(v, .float32, gradient: gradient)
         }
         guard inputs.count == op.arity else {
-            throw GraphError("\(op.name): expects \(op.arity) input(s), got \(inputs.count)")
+            throw GraphError("\(op.name): expects \(op.arity) input(s), got \(inputs.count)", kind: .wrongInputCount)
         }
         for input in inputs where input.rawValue < 0 || input.rawValue >= nodes.count {
-            throw GraphError("\(op.name): input \(input) is not a node of this graph (it has \(nodes.count) nodes)")
+            throw GraphError("\(op.name): input \(input) is not a node of this graph (it has \(nodes.count) nodes)", kind: .foreignTensor)
         }
         if stabilizing || rewrite, let replaced = try stabilized(op, inputs, name: name, gradient: gradient) {
             return replaced
@@ -90,7 +97,9 @@ struct GraphStorage: Sendable {
         let key = Key(op: op, inputs: inputs, dtype: dtype)
         if let existing = index[key] { return existing }
         let (inferred, shape) = try infer(op, inputs)
-        precondition(inferred == dtype, "\(op.name): inferred dtype \(inferred), expected \(dtype)")
+        guard inferred == dtype else {
+            throw GraphError("\(op.name): inferred dtype \(inferred), expected \(dtype)", kind: .dtypeMismatch)
+        }
         let id = NodeID(nodes.count)
         nodes.append(Node(op: op, inputs: inputs, dtype: dtype, shape: shape, name: name, isGradient: gradient))
         index[key] = id

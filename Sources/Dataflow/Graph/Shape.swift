@@ -16,8 +16,11 @@ public struct Shape: Hashable, Sendable, ExpressibleByArrayLiteral, CustomString
     public var dims: [Int?]
 
     /// A shape with the given dimensions.
+    ///
+    /// Any integers are accepted here, so that building a shape never traps; where a
+    /// shape is used, a negative dimension is refused with a thrown `GraphError`
+    /// (`placeholder`) or, for `reshape`, `-1` means "inferred" like numpy's.
     public init(_ dims: [Int?]) {
-        precondition(dims.allSatisfy { ($0 ?? 0) >= 0 }, "Shape: dimensions must be non-negative, got \(dims)")
         self.dims = dims
     }
 
@@ -46,8 +49,10 @@ public struct Shape: Hashable, Sendable, ExpressibleByArrayLiteral, CustomString
     public var elementCount: Int? {
         var n = 1
         for d in dims {
-            guard let d else { return nil }
-            n *= d
+            guard let d, d >= 0 else { return nil }
+            let (product, overflow) = n.multipliedReportingOverflow(by: d)
+            if overflow { return nil }
+            n = product
         }
         return n
     }
@@ -79,6 +84,24 @@ public struct Shape: Hashable, Sendable, ExpressibleByArrayLiteral, CustomString
 }
 
 extension Shape {
+    /// The element count of a concrete shape, or a thrown `GraphError`
+    /// (`.invalidArgument`) naming `context` for a negative dimension or a product
+    /// that overflows `Int`.
+    static func checkedCount(_ concrete: [Int], _ context: String) throws(GraphError) -> Int {
+        var n = 1
+        for d in concrete {
+            guard d >= 0 else {
+                throw GraphError("\(context): negative dimension \(d) in shape \(describe(concrete))", kind: .invalidArgument)
+            }
+            let (product, overflow) = n.multipliedReportingOverflow(by: d)
+            guard !overflow else {
+                throw GraphError("\(context): shape \(describe(concrete)) has more elements than Int can count", kind: .invalidArgument)
+            }
+            n = product
+        }
+        return n
+    }
+
     /// Formats a concrete shape the way `Shape` prints, e.g. `[32, 784]`.
     static func describe(_ concrete: [Int]) -> String {
         "[" + concrete.map(String.init).joined(separator: ", ") + "]"

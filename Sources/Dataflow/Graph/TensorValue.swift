@@ -32,10 +32,7 @@ public struct TensorValue: Sendable, Equatable, CustomStringConvertible {
     ///
     /// - Throws: `GraphError` if the buffer's count is not the product of `shape`.
     public init(shape: [Int], storage: Storage) throws {
-        let expected = shape.reduce(1, *)
-        guard shape.allSatisfy({ $0 >= 0 }) else {
-            throw GraphError("TensorValue: negative dimension in shape \(Shape.describe(shape))")
-        }
+        let expected = try Shape.checkedCount(shape, "TensorValue")
         let count: Int
         let dtype: DType
         switch storage {
@@ -44,7 +41,7 @@ public struct TensorValue: Sendable, Equatable, CustomStringConvertible {
         case .int32(let b): (count, dtype) = (b.count, .int32)
         }
         guard count == expected else {
-            throw GraphError("TensorValue: shape \(Shape.describe(shape)) needs \(expected) elements, got \(count)")
+            throw GraphError("TensorValue: shape \(Shape.describe(shape)) needs \(expected) elements, got \(count)", kind: .shapeMismatch)
         }
         self.shape = shape
         self.dtype = dtype
@@ -71,9 +68,12 @@ public struct TensorValue: Sendable, Equatable, CustomStringConvertible {
 
     /// A value of type `dtype` from doubles, rounding to `Float` or truncating to `Int32`.
     ///
-    /// - Precondition: `values.count` is the product of `shape`.
-    public init(shape: [Int], converting values: [Double], to dtype: DType) {
-        precondition(values.count == shape.reduce(1, *), "TensorValue: \(values.count) values for shape \(Shape.describe(shape))")
+    /// - Throws: `GraphError` if `values.count` is not the product of `shape` or a
+    ///   dimension is negative.
+    public init(shape: [Int], converting values: [Double], to dtype: DType) throws {
+        guard try Shape.checkedCount(shape, "TensorValue") == values.count else {
+            throw GraphError("TensorValue: \(values.count) values for shape \(Shape.describe(shape))", kind: .shapeMismatch)
+        }
         self.shape = shape
         self.dtype = dtype
         switch dtype {
@@ -85,18 +85,64 @@ public struct TensorValue: Sendable, Equatable, CustomStringConvertible {
 
     /// A rank-0 value.
     public init(scalar: Double, _ dtype: DType = .float32) {
-        self.init(shape: [], converting: [scalar], to: dtype)
+        self.shape = []
+        self.dtype = dtype
+        switch dtype {
+        case .float32: storage = .float32(TensorBuffer([Float(scalar)]))
+        case .float64: storage = .float64(TensorBuffer([scalar]))
+        case .int32: storage = .int32(TensorBuffer([Int32(clamping: Int(exactly: scalar.rounded(.towardZero)) ?? 0)]))
+        }
     }
 
     /// A zero-filled value.
-    public static func zeros(_ shape: [Int], _ dtype: DType) -> TensorValue {
-        let n = shape.reduce(1, *)
-        let storage: Storage = switch dtype {
-        case .float32: .float32(TensorBuffer(count: n))
-        case .float64: .float64(TensorBuffer(count: n))
-        case .int32: .int32(TensorBuffer(count: n))
+    /// - Throws: `GraphError` for a negative dimension or an element count that overflows.
+    public static func zeros(_ shape: [Int], _ dtype: DType) throws -> TensorValue {
+        let n = try Shape.checkedCount(shape, "TensorValue.zeros")
+        return TensorValue(uncheckedShape: shape, storage: makeStorage(dtype, count: n))
+    }
+
+    /// An uninitialised-to-zero buffer of `count` elements of `dtype`.
+    static func makeStorage(_ dtype: DType, count: Int) -> Storage {
+        switch dtype {
+        case .float32: .float32(TensorBuffer(count: count))
+        case .float64: .float64(TensorBuffer(count: count))
+        case .int32: .int32(TensorBuffer(count: count))
         }
-        return try! TensorValue(shape: shape, storage: storage)
+    }
+
+    /// A value over `storage`, whose count the caller guarantees is the product of `shape`.
+    init(uncheckedShape shape: [Int], storage: Storage) {
+        self.shape = shape
+        self.storage = storage
+        switch storage {
+        case .float32: dtype = .float32
+        case .float64: dtype = .float64
+        case .int32: dtype = .int32
+        }
+    }
+
+    /// A value with the same shape and elements in a buffer of its own.
+    func copy() -> TensorValue {
+        func duplicate<T>(_ b: TensorBuffer<T>) -> TensorBuffer<T> {
+            let c = TensorBuffer<T>(count: b.count)
+            c.copy(from: b, count: b.count)
+            return c
+        }
+        let storage: Storage = switch self.storage {
+        case .float32(let b): .float32(duplicate(b))
+        case .float64(let b): .float64(duplicate(b))
+        case .int32(let b): .int32(duplicate(b))
+        }
+        return TensorValue(uncheckedShape: shape, storage: storage)
+    }
+
+    /// The storage buffer as an object, for a program's slot table.
+    var storageObject: AnyObject {
+        switch storage {
+        case .float32(let b): b
+        case .float64(let b): b
+        case .int32(let b): b
+        }
     }
 
     /// The elements if `dtype == .float32`, else `nil`.

@@ -64,9 +64,9 @@ public struct Interpreter: Sendable {
             }
             values[i] = value
         }
-        return outputs.map { t in
+        return try outputs.map { t in
             let v = values[t.id.rawValue]!
-            return TensorValue(shape: v.shape, converting: v.data, to: nodes[t.id.rawValue].dtype)
+            return try TensorValue(shape: v.shape, converting: v.data, to: nodes[t.id.rawValue].dtype)
         }
     }
 
@@ -86,10 +86,9 @@ public struct Interpreter: Sendable {
             }
             return DenseValue(shape: feed.shape, data: feed.asDoubles())
         case .parameter(let pid):
-            let v = graph.parameterValue(pid)
-            return DenseValue(shape: v.shape, data: v.asDoubles())
+            return graph.parameterForInterpreter(pid)
         case .constant(let cid):
-            let v = graph.constantValue(cid)
+            let v = graph.constantForCompiler(cid)
             return DenseValue(shape: v.shape, data: v.asDoubles())
         case .scalar(let s):
             return DenseValue(shape: [], data: [s])

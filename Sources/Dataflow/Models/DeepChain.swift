@@ -13,7 +13,7 @@ public struct DeepChain: Sendable {
 
     /// Builds the chain in `graph`.
     public init(in graph: Graph, depth: Int, width: Int = 4, dtype: DType = .float64) throws {
-        x = graph.placeholder("x", dtype, [width])
+        x = try graph.placeholder("x", dtype, [width])
         var h = x
         for _ in 0..<depth { h = try tanh(h) }
         loss = try sum(h)

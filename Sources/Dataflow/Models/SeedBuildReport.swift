@@ -35,8 +35,8 @@ extension SeedNetwork {
     /// - Throws: `GraphError` (it cannot for valid sizes).
     public static func buildTimes(repetitions: Int = 100, sizes: [Int] = defaultSizes, dtype: DType = .float32) throws -> SeedBuildReport {
         let layers = sizes.count - 1
-        let values = (0..<layers).map { TensorValue.zeros([sizes[$0], sizes[$0 + 1]], dtype) }
-            + (0..<layers).map { TensorValue.zeros([sizes[$0 + 1]], dtype) }
+        let values = try (0..<layers).map { try TensorValue.zeros([sizes[$0], sizes[$0 + 1]], dtype) }
+            + (0..<layers).map { try TensorValue.zeros([sizes[$0 + 1]], dtype) }
         let clock = ContinuousClock()
         func seconds(_ d: Duration) -> Double {
             Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18

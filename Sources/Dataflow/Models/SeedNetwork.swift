@@ -53,8 +53,8 @@ public struct SeedNetwork: Sendable {
         guard initialValues.count == 2 * layers else {
             throw GraphError("SeedNetwork: \(layers) layers need \(2 * layers) initial values, got \(initialValues.count)")
         }
-        x = graph.placeholder("x", dtype, [nil, sizes[0]])
-        y = graph.placeholder("y", .int32, [nil])
+        x = try graph.placeholder("x", dtype, [nil, sizes[0]])
+        y = try graph.placeholder("y", .int32, [nil])
         var weights: [Tensor] = [], biases: [Tensor] = [], activations: [Tensor] = []
         var h = x
         var z = x
@@ -82,13 +82,14 @@ public struct SeedNetwork: Sendable {
 
     /// Seeded initial values `w1…wn, b1…bn`: weights uniform in `(−1, 1)/√fanIn`,
     /// biases ones.
-    public static func initialValues(sizes: [Int], dtype: DType, seed: UInt64) -> [TensorValue] {
+    /// - Throws: `GraphError` for a negative size.
+    public static func initialValues(sizes: [Int], dtype: DType, seed: UInt64) throws -> [TensorValue] {
         let layers = sizes.count - 1
-        let w = (0..<layers).map { i in
+        let w = try (0..<layers).map { i in
             let scale = 1 / Double(sizes[i]).squareRoot()
-            return TensorValue.uniform([sizes[i], sizes[i + 1]], dtype, in: -scale...scale, seed: seed &+ UInt64(i) &* 7919)
+            return try TensorValue.uniform([sizes[i], sizes[i + 1]], dtype, in: -scale...scale, seed: seed &+ UInt64(i) &* 7919)
         }
-        let b = (0..<layers).map { TensorValue.filled([sizes[$0 + 1]], dtype, with: 1) }
+        let b = try (0..<layers).map { try TensorValue.filled([sizes[$0 + 1]], dtype, with: 1) }
         return w + b
     }
 }

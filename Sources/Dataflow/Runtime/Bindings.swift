@@ -57,6 +57,12 @@ struct ValueRef: Sendable {
         return MatrixView(b.buffer(slot, T.self), offset: offset, rows: outRows, cols: outCols, rowStride: rowStride, colStride: colStride)
     }
 
+    /// The value as one dense row of `count` elements (any rank).
+    @inline(__always)
+    func flatView<T: TensorElement>(_ b: Bindings, _: T.Type = T.self) -> MatrixView<T> {
+        MatrixView(b.buffer(slot, T.self), offset: offset, rows: 1, cols: count, rowStride: count, colStride: 1)
+    }
+
     /// The transposed view (rank 2): rows and columns swapped through the strides.
     func transposedView<T: TensorElement>(_ b: Bindings, _: T.Type = T.self) -> MatrixView<T> {
         let (r, c) = matrixShape
