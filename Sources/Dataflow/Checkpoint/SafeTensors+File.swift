@@ -108,7 +108,9 @@ extension SafeTensors {
     public static func load(from url: URL) throws -> (tensors: [String: TensorValue], metadata: [String: String]) {
         let data: Data
         do {
-            data = try Data(contentsOf: url, options: .mappedIfSafe)
+            // Read, not mapped: a mapped file truncated by another process would
+            // raise SIGBUS on access instead of an error.
+            data = try Data(contentsOf: url)
         } catch {
             throw CheckpointError.fileSystem(path: url.path, operation: "read", reason: "\(error)")
         }
