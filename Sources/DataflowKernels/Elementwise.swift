@@ -53,8 +53,8 @@ public enum BinaryOp: Sendable, Hashable {
 
 /// A point-wise function of three operands.
 ///
-/// The fused `ElementwiseProgram` has no ternary instruction yet (adding one changes
-/// an enum the compiler switches over); `Elementwise.ternary` runs these directly.
+/// They run alone through `Elementwise.ternary` or fused as `ElementwiseProgram`'s
+/// `.ternary` instruction.
 public enum TernaryOp: Sendable, Hashable {
     /// (mask, a, b) → mask ≠ 0 ? a : b (`where`); a NaN mask counts as ≠ 0, so it
     /// selects a. Exact: the chosen operand is copied bitwise.
@@ -404,6 +404,8 @@ enum _ElementwiseKernels<V: _KernelVector> {
                         v = V.apply(op, values[x])
                     case .binary(let op, let x, let z):
                         v = V.apply(op, values[x], values[z])
+                    case .ternary(let op, let x, let y, let z):
+                        v = V.apply(op, values[x], values[y], values[z])
                     }
                     (values + index).initialize(to: v)
                 }

@@ -14,6 +14,7 @@ public struct ElementwiseProgram: Sendable, Hashable {
         case constant(Double)
         case unary(UnaryOp, Int)
         case binary(BinaryOp, Int, Int)
+        case ternary(TernaryOp, Int, Int, Int)
     }
 
     public let inputCount: Int
@@ -35,6 +36,9 @@ public struct ElementwiseProgram: Sendable, Hashable {
             case .binary(_, let x, let y):
                 precondition(x >= 0 && x < i && y >= 0 && y < i,
                              "ElementwiseProgram: instruction \(i) uses values \(x), \(y); operands must be earlier instructions")
+            case .ternary(_, let x, let y, let z):
+                precondition([x, y, z].allSatisfy { $0 >= 0 && $0 < i },
+                             "ElementwiseProgram: instruction \(i) uses values \(x), \(y), \(z); operands must be earlier instructions")
             }
         }
         self.inputCount = inputCount

@@ -85,6 +85,32 @@ struct OpCase: CustomStringConvertible, Sendable {
         OpCase("scatterLabels") { b in
             try b.input("dy", [4]).applying(.scatterLabels, [b.labels("y", count: 4, classes: 5), b.input("like", [4, 5], differentiate: false)])
         },
+        // Element-wise math (stage two).
+        OpCase("sqrt") { b in try sqrt(b.input("a", [3, 4], in: 0.5...2)) },
+        OpCase("rsqrt") { b in try rsqrt(b.input("a", [3, 4], in: 0.5...2)) },
+        OpCase("square") { b in try square(b.input("a", [3, 4])) },
+        OpCase("abs") { b in try abs(b.input("a", [3, 4])) },
+        OpCase("log1p") { b in try log1p(b.input("a", [3, 4], in: -0.5...2)) },
+        OpCase("expm1") { b in try expm1(b.input("a", [3, 4])) },
+        OpCase("pow 3") { b in try pow(b.input("a", [3, 4]), 3) },
+        OpCase("pow 2") { b in try pow(b.input("a", [3, 4]), 2) },
+        OpCase("pow -1.5") { b in try pow(b.input("a", [3, 4], in: 0.5...2), -1.5) },
+        OpCase("maximum broadcast") { b in try maximum(b.input("a", [3, 4]), b.input("b", [4])) },
+        OpCase("minimum broadcast") { b in try minimum(b.input("a", [3, 1]), b.input("b", [3, 4])) },
+        OpCase("maximum tie splits") { b in
+            let a = b.input("a", [3, 4])
+            return try maximum(a, a) * b.input("w", [3, 4])
+        },
+        OpCase("where") { b in
+            let mask = try greater(b.input("m", [3, 4], differentiate: false), b.input("t", [4], differentiate: false))
+            return try `where`(mask, b.input("a", [3, 4]), b.input("b", [1, 4]))
+        },
+        OpCase("clamp") { b in try clamp(b.input("a", [3, 4], in: -2...2), -0.7, 0.9) },
+        OpCase("comparisons (no gradient) times x") { b in
+            let x = b.input("x", [3, 4])
+            let y = b.input("y", [3, 4], differentiate: false)
+            return try x * (greater(x, y) + lessEqual(x, y) * 2 + equal(x, x) * 3 + notEqual(x, y) - less(y, x) + greaterEqual(y, y))
+        },
         OpCase("crossEntropyGrad") { b in
             try b.input("z", [4, 5]).applying(.crossEntropyGrad, [b.labels("y", count: 4, classes: 5), b.input("dl", [], in: 0.5...2)])
         },

@@ -53,8 +53,59 @@ extension GraphStorage {
         func want(_ k: Int) -> Bool { needed[k] }
 
         switch node.op {
-        case .placeholder, .parameter, .constant, .scalar, .zerosLike, .argmax, .stopGradient:
+        case .placeholder, .parameter, .constant, .scalar, .zerosLike, .argmax, .stopGradient, .sign,
+             .greater, .greaterEqual, .less, .lessEqual, .equal, .notEqual:
             break
+
+        case .sqrt:
+            // d√x = u / (2√x).
+            out[0] = try g(.div, u, try g(.mul, constant(2, like: id), id))
+
+        case .rsqrt:
+            // d(x^−½) = −½ · u · y / x.
+            out[0] = try g(.mul, constant(-0.5, like: id), try g(.div, try g(.mul, u, id), x[0]))
+
+        case .square:
+            out[0] = try g(.mul, u, try g(.mul, constant(2, like: id), x[0]))
+
+        case .abs:
+            out[0] = try g(.mul, u, try g(.sign, x[0]))
+
+        case .log1p:
+            out[0] = try g(.div, u, try g(.add, constant(1, like: id), x[0]))
+
+        case .expm1:
+            out[0] = try g(.mul, u, try g(.add, id, constant(1, like: id)))
+
+        case .pow(let p):
+            // d(x^p) = p · x^(p−1) · u.
+            if p == 0 { break }
+            let slope = p == 1 ? constant(1, like: id) : (p == 2 ? x[0] : try g(.pow(p - 1), x[0]))
+            out[0] = try g(.mul, try g(.mul, constant(p, like: id), slope), u)
+
+        case .maximum, .minimum:
+            // The winner takes u; a tie splits it equally (PyTorch's rule).
+            let wins: Op = node.op == .maximum ? .greater : .less
+            let half = constant(0.5, like: id)
+            let tie = try g(.mul, half, try g(.equal, x[0], x[1]))
+            if want(0) {
+                let share = try g(.add, try g(wins, x[0], x[1]), tie)
+                out[0] = try unbroadcast(try g(.mul, u, share), to: x[0])
+            }
+            if want(1) {
+                let share = try g(.add, try g(wins, x[1], x[0]), tie)
+                out[1] = try unbroadcast(try g(.mul, u, share), to: x[1])
+            }
+
+        case .select:
+            let zero = constant(0, like: id)
+            if want(1) { out[1] = try unbroadcast(try g(.select, x[0], u, zero), to: x[1]) }
+            if want(2) { out[2] = try unbroadcast(try g(.select, x[0], zero, u), to: x[2]) }
+
+        case .clamp:
+            // u where lo ≤ x ≤ hi, else 0.
+            let inside = try g(.mul, try g(.greaterEqual, x[0], x[1]), try g(.lessEqual, x[0], x[2]))
+            if want(0) { out[0] = try unbroadcast(try g(.mul, u, inside), to: x[0]) }
 
         case .matmul(let ta, let tb):
             // C = op(A)·op(B): dA = u·op(B)ᵀ (transposed back if A was), dB = op(A)ᵀ·u.

@@ -70,15 +70,9 @@ extension IR {
     /// broadcast fast paths.
     mutating func fuseElementwiseChains(maxOps: Int = 32) {
         let uses = useCounts()
-        func elementwiseOp(_ j: Int) -> Op? {
+        func elementwiseOp(_ j: Int) -> ElementwiseKernel? {
             guard case .op(let op) = values[j].kind, values[j].dtype != .int32 else { return nil }
-            switch op {
-            case .add, .sub, .mul, .div, .neg, .exp, .log, .sigmoid, .tanh, .relu,
-                 .sigmoidGrad, .tanhGrad, .reluGrad:
-                return op
-            default:
-                return nil
-            }
+            return op.elementwiseKernel
         }
         // 1. Decide, in topological order, which values are absorbed by their consumer.
         var absorbed = [Bool](repeating: false, count: values.count)
@@ -127,22 +121,11 @@ extension IR {
                             operands.append(instructions.count - 1)
                         }
                     }
-                    let op = elementwiseOp(j)!
-                    switch op {
-                    case .neg: instructions.append(.unary(.neg, operands[0]))
-                    case .exp: instructions.append(.unary(.exp, operands[0]))
-                    case .log: instructions.append(.unary(.log, operands[0]))
-                    case .sigmoid: instructions.append(.unary(.sigmoid, operands[0]))
-                    case .tanh: instructions.append(.unary(.tanh, operands[0]))
-                    case .relu: instructions.append(.unary(.relu, operands[0]))
-                    case .add: instructions.append(.binary(.add, operands[0], operands[1]))
-                    case .sub: instructions.append(.binary(.sub, operands[0], operands[1]))
-                    case .mul: instructions.append(.binary(.mul, operands[0], operands[1]))
-                    case .div: instructions.append(.binary(.div, operands[0], operands[1]))
-                    case .sigmoidGrad: instructions.append(.binary(.sigmoidBackward, operands[0], operands[1]))
-                    case .tanhGrad: instructions.append(.binary(.tanhBackward, operands[0], operands[1]))
-                    case .reluGrad: instructions.append(.binary(.reluBackward, operands[0], operands[1]))
-                    default: preconditionFailure("not element-wise: \(op)")
+                    guard let kernel = elementwiseOp(j) else { continue }   // only element-wise values are visited
+                    switch kernel {
+                    case .unary(let u): instructions.append(.unary(u, operands[0]))
+                    case .binary(let b): instructions.append(.binary(b, operands[0], operands[1]))
+                    case .ternary(let t): instructions.append(.ternary(t, operands[0], operands[1], operands[2]))
                     }
                     emitted[j] = instructions.count - 1
                 }

@@ -30,8 +30,7 @@ extension IR {
                     shape = graph.constantForCompiler(id).shape
                 case .scalar:
                     shape = []
-                case .zerosLike, .neg, .exp, .log, .sigmoid, .tanh, .relu, .stopGradient,
-                     .softmax, .logSoftmax:
+                case .zerosLike, .stopGradient, .softmax, .logSoftmax:
                     shape = ins[0]
                 case .softmaxGrad, .logSoftmaxGrad:
                     shape = try broadcast(i, ins)
@@ -41,8 +40,10 @@ extension IR {
                     shape = ins[0].reversed()
                 case .reshape(let target):
                     shape = try reshape(i, ins[0], target)
-                case .add, .sub, .mul, .div, .sigmoidGrad, .tanhGrad, .reluGrad:
-                    shape = try broadcast(i, ins)
+                case .add, .sub, .mul, .div, .sigmoidGrad, .tanhGrad, .reluGrad, .neg, .exp, .log, .sigmoid, .tanh, .relu,
+                     .sqrt, .rsqrt, .square, .abs, .sign, .log1p, .expm1, .pow, .maximum, .minimum,
+                     .greater, .greaterEqual, .less, .lessEqual, .equal, .notEqual, .select, .clamp:
+                    shape = try broadcast(i, ins)   // element-wise (Op+Elementwise.swift)
                 case .sum(let axes), .mean(let axes), .max(let axes):
                     shape = ins[0].enumerated().filter { !axes.contains($0.offset) }.map(\.element)
                 case .broadcastLike, .sumToShapeOf:
@@ -66,7 +67,7 @@ extension IR {
             values[i].concrete = shape
             for (d, c) in zip(v.shape.dims, shape) {
                 if let d, d != c {
-                    throw RuntimeError(message: "\(label(i)): expected shape \(v.shape) but the feeds give \(shape)")
+                    throw RuntimeError(message: "\(label(i)): expected shape \(v.shape) but the feeds give \(shape)", kind: .shapeMismatch(label(i)))
                 }
             }
         }
@@ -74,12 +75,12 @@ extension IR {
 
     private func matmulShape(_ i: Int, _ a: [Int], _ b: [Int], _ ta: Bool, _ tb: Bool) throws -> [Int] {
         guard a.count == 2, b.count == 2 else {
-            throw RuntimeError(message: "\(label(i)): matmul needs two rank-2 operands, got \(a) and \(b)")
+            throw RuntimeError(message: "\(label(i)): matmul needs two rank-2 operands, got \(a) and \(b)", kind: .shapeMismatch(label(i)))
         }
         let (m, ka) = ta ? (a[1], a[0]) : (a[0], a[1])
         let (kb, n) = tb ? (b[1], b[0]) : (b[0], b[1])
         guard ka == kb else {
-            throw RuntimeError(message: "\(label(i)): inner dimensions differ: \(a)\(ta ? "ᵀ" : "") · \(b)\(tb ? "ᵀ" : "")")
+            throw RuntimeError(message: "\(label(i)): inner dimensions differ: \(a)\(ta ? "ᵀ" : "") · \(b)\(tb ? "ᵀ" : "")", kind: .shapeMismatch(label(i)))
         }
         return [m, n]
     }
@@ -91,7 +92,7 @@ extension IR {
             let padded = [Int](repeating: 1, count: rank - s.count) + s
             for d in 0..<rank where padded[d] != 1 {
                 if out[d] == 1 { out[d] = padded[d] } else if out[d] != padded[d] {
-                    throw RuntimeError(message: "\(label(i)): shapes \(shapes.map { "\($0)" }.joined(separator: " and ")) do not broadcast")
+                    throw RuntimeError(message: "\(label(i)): shapes \(shapes.map { "\($0)" }.joined(separator: " and ")) do not broadcast", kind: .shapeMismatch(label(i)))
                 }
             }
         }
@@ -105,13 +106,13 @@ extension IR {
         for d in target.dims {
             if let d { out.append(d) } else {
                 guard known > 0, total % known == 0 else {
-                    throw RuntimeError(message: "\(label(i)): cannot reshape \(input) to \(target)")
+                    throw RuntimeError(message: "\(label(i)): cannot reshape \(input) to \(target)", kind: .shapeMismatch(label(i)))
                 }
                 out.append(total / known)
             }
         }
         guard out.reduce(1, *) == total else {
-            throw RuntimeError(message: "\(label(i)): cannot reshape \(input) (\(total) elements) to \(out)")
+            throw RuntimeError(message: "\(label(i)): cannot reshape \(input) (\(total) elements) to \(out)", kind: .shapeMismatch(label(i)))
         }
         return out
     }

@@ -91,6 +91,7 @@ struct IR {
                 switch instruction {
                 case .unary(let op, _): "\(op)"
                 case .binary(let op, _, _): "\(op)"
+                case .ternary(let op, _, _, _): "\(op)"
                 case .input, .constant: nil
                 }
             }

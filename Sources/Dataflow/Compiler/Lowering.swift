@@ -433,6 +433,13 @@ struct Lowering {
                 try Elementwise.unary(u, ins[0].broadcastView(b, to: out.shape, T.self).rows(r), into: out.view(b, T.self).rows(r))
             }
         }
+        func ternary(_ top: TernaryOp) -> [PendingTask] {
+            elementwiseTasks(.elementwise) { r in
+                try Elementwise.ternary(top, ins[0].broadcastView(b, to: out.shape, T.self).rows(r),
+                                        ins[1].broadcastView(b, to: out.shape, T.self).rows(r),
+                                        ins[2].broadcastView(b, to: out.shape, T.self).rows(r), into: out.view(b, T.self).rows(r))
+            }
+        }
         func binary(_ bop: BinaryOp) -> [PendingTask] {
             elementwiseTasks(.elementwise) { r in
                 try Elementwise.binary(bop, ins[0].broadcastView(b, to: out.shape, T.self).rows(r),
@@ -476,11 +483,7 @@ struct Lowering {
             }
             return reduce(rop, x, rowsAxis: axes.contains(0), colsAxis: axes.contains(1), kind: .reduction)
         }
-        let labelName: String = {
-            guard v.inputs.count > 1 else { return "labels" }
-            let l = ir.values[v.inputs[1]]
-            return l.name.map { "labels '\($0)'" } ?? "labels \(ir.label(v.inputs[1]))"
-        }()
+        let labelName: String = v.inputs.count > 1 ? (ir.values[v.inputs[1]].name ?? ir.label(v.inputs[1])) : "labels"
         /// Checks the labels (`ins[1]`) against the class count of `ins[classesFrom]`
         /// first, so that a bad label is the same typed error as in the interpreter.
         func labelsGuard(classesFrom: Int = 0, _ body: @escaping @Sendable () throws -> Void) -> @Sendable () throws -> Void {
@@ -516,19 +519,16 @@ struct Lowering {
             }
         case .transpose:
             return single(.copy) { try Elementwise.copy(ins[0].transposedView(b, T.self), into: out.view(b, T.self)) }
-        case .add: return binary(.add)
-        case .sub: return binary(.sub)
-        case .mul: return binary(.mul)
-        case .div: return binary(.div)
-        case .sigmoidGrad: return binary(.sigmoidBackward)
-        case .tanhGrad: return binary(.tanhBackward)
-        case .reluGrad: return binary(.reluBackward)
-        case .neg: return unary(.neg)
-        case .exp: return unary(.exp)
-        case .log: return unary(.log)
-        case .sigmoid: return unary(.sigmoid)
-        case .tanh: return unary(.tanh)
-        case .relu: return unary(.relu)
+        case .add, .sub, .mul, .div, .sigmoidGrad, .tanhGrad, .reluGrad, .neg, .exp, .log, .sigmoid, .tanh, .relu,
+             .sqrt, .rsqrt, .square, .abs, .sign, .log1p, .expm1, .pow, .maximum, .minimum,
+             .greater, .greaterEqual, .less, .lessEqual, .equal, .notEqual, .select, .clamp:
+            // The kernel comes from the one table (Op+Elementwise.swift).
+            switch op.elementwiseKernel {
+            case .unary(let u): return unary(u)
+            case .binary(let bop): return binary(bop)
+            case .ternary(let top): return ternary(top)
+            case nil: throw CompileError(message: "\(ir.label(i)): \(op.name) is not in the element-wise table", kind: .other)
+            }
         case .sum(let axes): return reduceAxes(.sum, axes)
         case .mean(let axes): return reduceAxes(.mean, axes)
         case .max(let axes): return reduceAxes(.max, axes)

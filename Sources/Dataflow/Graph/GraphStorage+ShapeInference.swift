@@ -46,21 +46,37 @@ extension GraphStorage {
 
     /// A reshape target with its unknown dimension resolved when the input's element
     /// count is known.
-    func canonicalReshape(_ target: Shape, of input: NodeID) throws -> Shape {
+    ///
+    /// `-1` means "inferred" (numpy's spelling) and is the same as `nil`; at most one
+    /// dimension may be inferred; any other negative dimension is refused.
+    func canonicalReshape(_ requested: Shape, of input: NodeID) throws -> Shape {
         let x = nodes[input.rawValue]
+        if let bad = requested.dims.first(where: { ($0 ?? 0) < -1 }) {
+            throw GraphError("reshape: \(labelWithShape(input)) to \(requested): dimension \(bad!) is negative (-1 or nil infers one dimension)",
+                             kind: .invalidArgument)
+        }
+        let target = Shape(requested.dims.map { $0 == -1 ? nil : $0 })
         guard target.unknownCount <= 1 else {
-            throw GraphError("reshape: \(labelWithShape(input)) to \(target): at most one dimension may be unknown")
+            throw GraphError("reshape: \(labelWithShape(input)) to \(requested): at most one dimension may be inferred (-1 or nil)",
+                             kind: .invalidArgument)
+        }
+        let known = try target.dims.reduce(1) { n, d throws(GraphError) in
+            let (p, overflow) = n.multipliedReportingOverflow(by: d ?? 1)
+            guard !overflow else {
+                throw GraphError("reshape: \(labelWithShape(input)) to \(requested): too many elements", kind: .invalidArgument)
+            }
+            return p
         }
         guard let count = x.shape.elementCount else { return target }
-        let known = target.dims.reduce(1) { $0 * ($1 ?? 1) }
         if target.isFullyKnown {
             guard known == count else {
-                throw GraphError("reshape: \(labelWithShape(input)) has \(count) elements; \(target) has \(known)")
+                throw GraphError("reshape: \(labelWithShape(input)) has \(count) elements; \(target) has \(known)", kind: .shapeMismatch)
             }
             return target
         }
         guard known > 0, count % known == 0 else {
-            throw GraphError("reshape: \(labelWithShape(input)) has \(count) elements, not a multiple of the \(known) of \(target)")
+            throw GraphError("reshape: \(labelWithShape(input)) has \(count) elements, not a multiple of the \(known) of \(target)",
+                             kind: .shapeMismatch)
         }
         return Shape(target.dims.map { $0 ?? count / known })
     }
@@ -70,10 +86,11 @@ extension GraphStorage {
         for id in ids {
             let t = nodes[id.rawValue].dtype
             guard t.isFloatingPoint else {
-                throw GraphError("\(op.name): \(labelWithShape(id)) is \(t); expected float32 or float64")
+                throw GraphError("\(op.name): \(labelWithShape(id)) is \(t); expected float32 or float64", kind: .dtypeMismatch)
             }
             guard t == dtype else {
-                throw GraphError("\(op.name): \(labelWithShape(ids[0])) is \(dtype) but \(labelWithShape(id)) is \(t); dtypes must match")
+                throw GraphError("\(op.name): \(labelWithShape(ids[0])) is \(dtype) but \(labelWithShape(id)) is \(t); dtypes must match",
+                                 kind: .dtypeMismatch)
             }
         }
         return dtype
@@ -111,7 +128,8 @@ extension GraphStorage {
         let shapes = inputs.map { nodes[$0.rawValue].shape }
         switch op {
         case .placeholder, .parameter, .constant, .scalar:
-            preconditionFailure("leaves are not inferred")
+            throw GraphError("\(op.name): leaves are created with graph.placeholder, graph.parameter, graph.constant or graph.scalar",
+                             kind: .invalidArgument)
         case .zerosLike, .stopGradient:
             return (nodes[inputs[0].rawValue].dtype, shapes[0])
         case .matmul(let ta, let tb):
@@ -129,15 +147,28 @@ extension GraphStorage {
             return (nodes[inputs[0].rawValue].dtype, Shape(Array(shapes[0].dims.reversed())))
         case .reshape(let target):
             return (nodes[inputs[0].rawValue].dtype, target)
-        case .add, .sub, .mul, .div, .sigmoidGrad, .tanhGrad, .reluGrad, .softmaxGrad, .logSoftmaxGrad:
+        case .add, .sub, .mul, .div, .sigmoidGrad, .tanhGrad, .reluGrad, .neg, .exp, .log, .sigmoid, .tanh, .relu,
+             .sqrt, .rsqrt, .square, .abs, .sign, .log1p, .expm1, .pow, .maximum, .minimum,
+             .greater, .greaterEqual, .less, .lessEqual, .equal, .notEqual, .select, .clamp:
+            // Element-wise (the table in Op+Elementwise.swift): same float dtype, numpy broadcasting.
+            let dtype = try requireFloat(op, inputs)
+            var shape = shapes[0]
+            for k in inputs.indices.dropFirst() {
+                guard let s = Self.broadcast(shape, shapes[k]) else {
+                    throw GraphError("\(op.name): \(inputs.map(labelWithShape).joined(separator: " and ")): shapes do not broadcast",
+                                     kind: .shapeMismatch)
+                }
+                shape = s
+            }
+            return (dtype, shape)
+        case .softmaxGrad, .logSoftmaxGrad:
             let dtype = try requireFloat(op, inputs)
             guard let shape = Self.broadcast(shapes[0], shapes[1]) else {
-                throw GraphError("\(op.name): \(labelWithShape(inputs[0])) and \(labelWithShape(inputs[1])): shapes do not broadcast")
+                throw GraphError("\(op.name): \(labelWithShape(inputs[0])) and \(labelWithShape(inputs[1])): shapes do not broadcast",
+                                 kind: .shapeMismatch)
             }
-            if op == .softmaxGrad || op == .logSoftmaxGrad { try requireRank(op, inputs[0], [1, 2], role: "operand") }
+            try requireRank(op, inputs[0], [1, 2], role: "operand")
             return (dtype, shape)
-        case .neg, .exp, .log, .sigmoid, .tanh, .relu:
-            return (try requireFloat(op, inputs), shapes[0])
         case .sum(let axes), .mean(let axes), .max(let axes):
             let dtype = try requireFloat(op, inputs)
             try checkAxes(op, axes, of: inputs[0])

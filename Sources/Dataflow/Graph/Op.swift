@@ -1,6 +1,8 @@
 /// What a node computes. Every case has shape inference
-/// (`Graph+ShapeInference.swift`), a vector-Jacobian rule (`Op+VJP.swift`, one
-/// exhaustive switch) and a reference implementation (`Interpreter+Ops.swift`).
+/// (`GraphStorage+ShapeInference.swift`), a vector-Jacobian rule
+/// (`GraphStorage+VJP.swift`, one exhaustive switch), a reference implementation
+/// (`Interpreter+Ops.swift`) and an entry in the element-wise kernel table
+/// (`Op+Elementwise.swift`); docs/ARCHITECTURE.md says how to add one.
 ///
 /// Ops are primitive and kernel-friendly: the compiler maps each case to a kernel.
 /// Element-wise binary ops broadcast like numpy (trailing axes aligned, size-1 axes
@@ -76,6 +78,21 @@ public enum Op: Hashable, Sendable {
     case argmax(axis: Int)
     /// `(x) -> x`, with a zero gradient (Theano's `consider_constant`).
     case stopGradient
+
+    // Element-wise math, numpy broadcasting.
+    /// √x, 1/√x, x², |x|, sign(x) (±1, 0 at ±0), log(1 + x), exp(x) − 1.
+    case sqrt, rsqrt, square, abs, sign, log1p, expm1
+    /// `(x) -> x^p` for a constant exponent `p`.
+    case pow(Double)
+    /// `(a, b) -> max(a, b)` / `min(a, b)`; on ties the gradient is split equally.
+    case maximum, minimum
+    /// Comparisons: 1 where true, 0 where false, in the operands' float dtype. No gradient.
+    case greater, greaterEqual, less, lessEqual, equal, notEqual
+    /// `(mask, a, b) -> mask ≠ 0 ? a : b` (numpy's `where`). No gradient to the mask.
+    case select
+    /// `(x, lo, hi) -> min(max(x, lo), hi)`. Gradient to `x` where `lo ≤ x ≤ hi`;
+    /// none to the bounds.
+    case clamp
 }
 
 extension Op {
@@ -120,6 +137,24 @@ extension Op {
         case .crossEntropyGrad: "crossEntropyGrad"
         case .argmax: "argmax"
         case .stopGradient: "stopGradient"
+        case .sqrt: "sqrt"
+        case .rsqrt: "rsqrt"
+        case .square: "square"
+        case .abs: "abs"
+        case .sign: "sign"
+        case .log1p: "log1p"
+        case .expm1: "expm1"
+        case .pow: "pow"
+        case .maximum: "maximum"
+        case .minimum: "minimum"
+        case .greater: "greater"
+        case .greaterEqual: "greaterEqual"
+        case .less: "less"
+        case .lessEqual: "lessEqual"
+        case .equal: "equal"
+        case .notEqual: "notEqual"
+        case .select: "select"
+        case .clamp: "clamp"
         }
     }
 
@@ -134,6 +169,7 @@ extension Op {
         case .reshape(let s): "reshape \(s)"
         case .sum(let a), .mean(let a), .max(let a), .maxGrad(let a), .meanGrad(let a): "\(name)(axes: \(a))"
         case .argmax(let axis): "argmax(axis: \(axis))"
+        case .pow(let p): "pow(\(p))"
         default: name
         }
     }
@@ -151,10 +187,12 @@ extension Op {
         switch self {
         case .placeholder, .parameter, .constant, .scalar: 0
         case .zerosLike, .transpose, .reshape, .neg, .exp, .log, .sigmoid, .tanh, .relu,
-             .sum, .mean, .max, .softmax, .logSoftmax, .argmax, .stopGradient: 1
+             .sum, .mean, .max, .softmax, .logSoftmax, .argmax, .stopGradient,
+             .sqrt, .rsqrt, .square, .abs, .sign, .log1p, .expm1, .pow: 1
         case .matmul, .add, .sub, .mul, .div, .sigmoidGrad, .tanhGrad, .reluGrad, .meanGrad,
-             .broadcastLike, .sumToShapeOf, .softmaxGrad, .logSoftmaxGrad, .gatherLabels, .crossEntropy: 2
-        case .maxGrad, .scatterLabels, .crossEntropyGrad: 3
+             .broadcastLike, .sumToShapeOf, .softmaxGrad, .logSoftmaxGrad, .gatherLabels, .crossEntropy,
+             .maximum, .minimum, .greater, .greaterEqual, .less, .lessEqual, .equal, .notEqual: 2
+        case .maxGrad, .scatterLabels, .crossEntropyGrad, .select, .clamp: 3
         }
     }
 
@@ -162,25 +200,26 @@ extension Op {
     /// inputs, labels, and ops without a gradient).
     public func passesGradient(toInput index: Int) -> Bool {
         switch self {
-        case .placeholder, .parameter, .constant, .scalar, .zerosLike, .argmax, .stopGradient: false
+        case .placeholder, .parameter, .constant, .scalar, .zerosLike, .argmax, .stopGradient, .sign,
+             .greater, .greaterEqual, .less, .lessEqual, .equal, .notEqual: false
         case .broadcastLike, .sumToShapeOf, .meanGrad: index == 0
         case .gatherLabels, .crossEntropy: index == 0
         case .scatterLabels: index == 0
         case .crossEntropyGrad: index != 1
         case .reluGrad: index == 1     // x only selects; its derivative is 0 almost everywhere
         case .maxGrad: index == 2      // x and y only select
-        default: true
+        case .select: index != 0       // the mask only selects
+        case .clamp: index == 0        // the bounds get none (documented on the case)
+        case .matmul, .transpose, .reshape, .add, .sub, .mul, .div, .neg, .exp, .log, .sigmoid, .tanh, .relu,
+             .sigmoidGrad, .tanhGrad, .sum, .mean, .max, .softmax, .logSoftmax, .softmaxGrad, .logSoftmaxGrad,
+             .sqrt, .rsqrt, .square, .abs, .log1p, .expm1, .pow, .maximum, .minimum: true
         }
     }
 
     /// Whether the op is element-wise with numpy broadcasting (one output element
     /// per broadcast index).
     public var isElementwise: Bool {
-        switch self {
-        case .add, .sub, .mul, .div, .neg, .exp, .log, .sigmoid, .tanh, .relu,
-             .sigmoidGrad, .tanhGrad, .reluGrad, .stopGradient: true
-        default: false
-        }
+        self == .stopGradient || elementwiseKernel != nil
     }
 
     /// Whether swapping the two inputs gives the same result (`add`, `mul`); the

@@ -14,7 +14,7 @@ extension Tensor {
     /// - Throws: `GraphError` on a shape or dtype mismatch or a tensor of another graph.
     public func applying(_ op: Op, _ others: [Tensor] = [], name: String? = nil) throws -> Tensor {
         for other in others where other.graph !== graph {
-            throw GraphError("\(op.name): \(label) and \(other.label) belong to different graphs")
+            throw GraphError("\(op.name): \(label) and \(other.label) belong to different graphs", kind: .foreignTensor)
         }
         let id = try graph.apply(op, [id] + others.map(\.id), name: name)
         return Tensor(graph: graph, id: id)

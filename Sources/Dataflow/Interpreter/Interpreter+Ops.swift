@@ -22,7 +22,8 @@ extension Interpreter {
             let (m, k) = ta ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
             let (k2, n) = tb ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
             guard k == k2 else {
-                throw GraphError("\(name): \(describe(0))\(ta ? "ᵀ" : "") and \(describe(1))\(tb ? "ᵀ" : ""): inner dimensions \(k) and \(k2) differ")
+                throw RuntimeError(message: "\(name): \(describe(0))\(ta ? "ᵀ" : "") and \(describe(1))\(tb ? "ᵀ" : ""): inner dimensions \(k) and \(k2) differ",
+                                   kind: .shapeMismatch(name))
             }
             var c = [Double](repeating: 0, count: m * n)
             for i in 0..<m {
@@ -49,12 +50,14 @@ extension Interpreter {
                 dims = target.dims.map { $0! }
             } else {
                 guard known > 0, count % known == 0 else {
-                    throw GraphError("\(name): \(describe(0)) has \(count) elements, not a multiple of the \(known) of \(target)")
+                    throw RuntimeError(message: "\(name): \(describe(0)) has \(count) elements, not a multiple of the \(known) of \(target)",
+                                       kind: .shapeMismatch(name))
                 }
                 dims = target.dims.map { $0 ?? count / known }
             }
             guard dims.reduce(1, *) == count else {
-                throw GraphError("\(name): \(describe(0)) has \(count) elements; \(target) has \(dims.reduce(1, *))")
+                throw RuntimeError(message: "\(name): \(describe(0)) has \(count) elements; \(target) has \(dims.reduce(1, *))",
+                                   kind: .shapeMismatch(name))
             }
             return DenseValue(shape: dims, data: x[0].data)
 
@@ -71,6 +74,28 @@ extension Interpreter {
         case .sigmoidGrad: return try binary(node, x, nodes, name) { y, dy in dy * y * (1 - y) }
         case .tanhGrad: return try binary(node, x, nodes, name) { y, dy in dy * (1 - y * y) }
         case .reluGrad: return try binary(node, x, nodes, name) { v, dy in v > 0 ? dy : 0 }
+        case .sqrt: return unary(x[0]) { $0.squareRoot() }
+        case .rsqrt: return unary(x[0]) { 1 / $0.squareRoot() }
+        case .square: return unary(x[0]) { $0 * $0 }
+        case .abs: return unary(x[0]) { Swift.abs($0) }
+        case .sign: return unary(x[0]) { $0 > 0 ? 1 : ($0 < 0 ? -1 : $0) }
+        case .log1p: return unary(x[0]) { Foundation.log1p($0) }
+        case .expm1: return unary(x[0]) { Foundation.expm1($0) }
+        case .pow(let p): return unary(x[0]) { p == 2 ? $0 * $0 : (p == 1 ? $0 : Foundation.pow($0, p)) }
+        case .maximum: return try binary(node, x, nodes, name) { a, b in a.isNaN || b.isNaN ? .nan : Swift.max(a, b) }
+        case .minimum: return try binary(node, x, nodes, name) { a, b in a.isNaN || b.isNaN ? .nan : Swift.min(a, b) }
+        case .greater: return try binary(node, x, nodes, name) { $0 > $1 ? 1 : 0 }
+        case .greaterEqual: return try binary(node, x, nodes, name) { $0 >= $1 ? 1 : 0 }
+        case .less: return try binary(node, x, nodes, name) { $0 < $1 ? 1 : 0 }
+        case .lessEqual: return try binary(node, x, nodes, name) { $0 <= $1 ? 1 : 0 }
+        case .equal: return try binary(node, x, nodes, name) { $0 == $1 ? 1 : 0 }
+        case .notEqual: return try binary(node, x, nodes, name) { $0 != $1 ? 1 : 0 }
+        case .select: return try ternary(node, x, nodes, name) { m, a, b in m != 0 ? a : b }
+        case .clamp:
+            return try ternary(node, x, nodes, name) { v, lo, hi in
+                if v.isNaN || lo.isNaN || hi.isNaN { return .nan }
+                return Swift.min(Swift.max(v, lo), hi)
+            }
 
         case .sum(let axes), .mean(let axes), .max(let axes):
             let (outShape, map) = DenseValue.reductionMap(x[0].shape, axes: axes)
@@ -88,7 +113,8 @@ extension Interpreter {
         case .maxGrad(let axes):
             let (outShape, map) = DenseValue.reductionMap(x[0].shape, axes: axes)
             guard x[1].shape == outShape, x[2].shape == outShape else {
-                throw GraphError("\(name): \(describe(1)) and \(describe(2)) should have the reduced shape \(Shape.describe(outShape)) of \(describe(0))")
+                throw RuntimeError(message: "\(name): \(describe(1)) and \(describe(2)) should have the reduced shape \(Shape.describe(outShape)) of \(describe(0))",
+                                   kind: .shapeMismatch(name))
             }
             var ties = [Double](repeating: 0, count: outShape.reduce(1, *))
             for (i, v) in x[0].data.enumerated() where v == x[1].data[map[i]] { ties[map[i]] += 1 }
@@ -102,7 +128,8 @@ extension Interpreter {
             let like = x[1].shape
             let (outShape, map) = DenseValue.reductionMap(like, axes: axes)
             guard x[0].shape == outShape else {
-                throw GraphError("\(name): \(describe(0)) should have the reduced shape \(Shape.describe(outShape)) of \(describe(1))")
+                throw RuntimeError(message: "\(name): \(describe(0)) should have the reduced shape \(Shape.describe(outShape)) of \(describe(1))",
+                                   kind: .shapeMismatch(name))
             }
             let n = Double(axes.reduce(1) { $0 * like[$1] })
             return DenseValue(shape: like, data: map.map { x[0].data[$0] / n })
@@ -110,14 +137,16 @@ extension Interpreter {
         case .broadcastLike:
             let like = x[1].shape
             guard x[0].shape.count <= like.count, DenseValue.broadcast(x[0].shape, like) == like else {
-                throw GraphError("\(name): \(describe(0)) does not broadcast to \(describe(1))")
+                throw RuntimeError(message: "\(name): \(describe(0)) does not broadcast to \(describe(1))",
+                                   kind: .shapeMismatch(name))
             }
             return DenseValue(shape: like, data: DenseValue.broadcastMap(from: x[0].shape, to: like).map { x[0].data[$0] })
 
         case .sumToShapeOf:
             let like = x[1].shape
             guard like.count <= x[0].shape.count, DenseValue.broadcast(like, x[0].shape) == x[0].shape else {
-                throw GraphError("\(name): \(describe(1)) does not broadcast to \(describe(0))")
+                throw RuntimeError(message: "\(name): \(describe(1)) does not broadcast to \(describe(0))",
+                                   kind: .shapeMismatch(name))
             }
             var out = [Double](repeating: 0, count: like.reduce(1, *))
             for (i, target) in DenseValue.broadcastMap(from: like, to: x[0].shape).enumerated() { out[target] += x[0].data[i] }
@@ -134,7 +163,8 @@ extension Interpreter {
 
         case .softmaxGrad, .logSoftmaxGrad:
             guard x[0].shape == x[1].shape else {
-                throw GraphError("\(name): \(describe(0)) and \(describe(1)) must have the same shape")
+                throw RuntimeError(message: "\(name): \(describe(0)) and \(describe(1)) must have the same shape",
+                                   kind: .shapeMismatch(name))
             }
             let width = x[0].shape.last ?? 1
             var out = [Double](repeating: 0, count: x[0].count)
@@ -158,7 +188,8 @@ extension Interpreter {
         case .scatterLabels:
             let (n, c) = (x[2].shape[0], x[2].shape[1])
             guard x[0].shape == [n] else {
-                throw GraphError("\(name): \(describe(0)) should have shape [\(n)] like the rows of \(describe(2))")
+                throw RuntimeError(message: "\(name): \(describe(0)) should have shape [\(n)] like the rows of \(describe(2))",
+                                   kind: .shapeMismatch(name))
             }
             let labels = try checkedLabels(x[1], node.inputs[1], rows: n, classes: c, name, against: describe(2), nodes)
             var out = [Double](repeating: 0, count: n * c)
@@ -212,13 +243,15 @@ extension Interpreter {
                         _ f: (Double, Double) -> Double) throws -> DenseValue {
         let (a, b) = (x[0], x[1])
         guard let shape = DenseValue.broadcast(a.shape, b.shape) else {
-            throw GraphError("\(name): \(label(node.inputs[0], nodes)) \(Shape.describe(a.shape)) and \(label(node.inputs[1], nodes)) \(Shape.describe(b.shape)) do not broadcast")
+            throw RuntimeError(message: "\(name): \(label(node.inputs[0], nodes)) \(Shape.describe(a.shape)) and \(label(node.inputs[1], nodes)) \(Shape.describe(b.shape)) do not broadcast",
+                               kind: .shapeMismatch(name))
         }
         for (k, input) in node.inputs.enumerated() {
             let dims = nodes[input.rawValue].shape.dims
             let pad = shape.count - dims.count
             for (d, dim) in dims.enumerated() where dim == nil && x[k].shape[d] != shape[pad + d] {
-                throw GraphError("\(name): the unknown dimension \(d) of \(label(input, nodes)) is \(x[k].shape[d]) but the result's is \(shape[pad + d]); an unknown dimension does not broadcast")
+                throw RuntimeError(message: "\(name): the unknown dimension \(d) of \(label(input, nodes)) is \(x[k].shape[d]) but the result's is \(shape[pad + d]); an unknown dimension does not broadcast",
+                                   kind: .shapeMismatch(name))
             }
         }
         if a.shape == shape && b.shape == shape {
@@ -227,6 +260,18 @@ extension Interpreter {
         let ma = DenseValue.broadcastMap(from: a.shape, to: shape)
         let mb = DenseValue.broadcastMap(from: b.shape, to: shape)
         return DenseValue(shape: shape, data: (0..<ma.count).map { f(a.data[ma[$0]], b.data[mb[$0]]) })
+    }
+
+    /// A numpy-broadcasting op of three operands (`select`, `clamp`).
+    private func ternary(_ node: Node, _ x: [DenseValue], _ nodes: [Node], _ name: String,
+                         _ f: (Double, Double, Double) -> Double) throws -> DenseValue {
+        guard let ab = DenseValue.broadcast(x[0].shape, x[1].shape), let shape = DenseValue.broadcast(ab, x[2].shape) else {
+            let operands = (0..<3).map { "\(label(node.inputs[$0], nodes)) \(Shape.describe(x[$0].shape))" }
+            throw RuntimeError(message: "\(name): \(operands.joined(separator: ", ")) do not broadcast", kind: .shapeMismatch(name))
+        }
+        let maps = x.map { DenseValue.broadcastMap(from: $0.shape, to: shape) }
+        let n = shape.reduce(1, *)
+        return DenseValue(shape: shape, data: (0..<n).map { f(x[0].data[maps[0][$0]], x[1].data[maps[1][$0]], x[2].data[maps[2][$0]]) })
     }
 
     /// Applies `f` to each row (last axis) of a rank-1 or rank-2 value.
@@ -244,11 +289,13 @@ extension Interpreter {
     private func checkedLabels(_ labels: DenseValue, _ id: NodeID, rows: Int, classes: Int, _ name: String,
                                against other: String, _ nodes: [Node]) throws -> [Int] {
         guard labels.shape == [rows] else {
-            throw GraphError("\(name): labels \(label(id, nodes)) \(Shape.describe(labels.shape)) should have \(rows) entries, one per row of \(other)")
+            throw RuntimeError(message: "\(name): labels \(label(id, nodes)) \(Shape.describe(labels.shape)) should have \(rows) entries, one per row of \(other)",
+                               kind: .shapeMismatch(name))
         }
         return try labels.data.enumerated().map { i, v in
             guard v >= 0, v < Double(classes) else {
-                throw GraphError("\(name): label \(Int(v)) at row \(i) of \(label(id, nodes)) is out of range 0..<\(classes) for \(other)")
+                throw RuntimeError(message: "\(name): label \(Int(v)) at row \(i) of \(label(id, nodes)) is out of range 0..<\(classes) for \(other)",
+                                   kind: .labelOutOfRange(tensor: label(id, nodes), index: i, label: Int(v), classes: classes))
             }
             return Int(v)
         }

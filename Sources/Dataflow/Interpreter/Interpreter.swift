@@ -31,7 +31,8 @@ public struct Interpreter: Sendable {
     /// - Complexity: each needed node is computed once.
     public func evaluate(_ outputs: [Tensor], feeds: [String: TensorValue] = [:]) throws -> [TensorValue] {
         for t in outputs where t.graph !== graph {
-            throw GraphError("evaluate: \(t.label) belongs to another graph")
+            throw RuntimeError(message: "evaluate: \(t.label) belongs to another graph",
+                               kind: .other)
         }
         let nodes = graph.nodes
         let placeholderNames = Set(nodes.compactMap { n -> String? in
@@ -40,7 +41,8 @@ public struct Interpreter: Sendable {
         })
         for name in feeds.keys.sorted() where !placeholderNames.contains(name) {
             let known = placeholderNames.sorted().joined(separator: ", ")
-            throw GraphError("evaluate: feed \"\(name)\" is not a placeholder of the graph (placeholders: \(known.isEmpty ? "none" : known))")
+            throw RuntimeError(message: "evaluate: feed \"\(name)\" is not a placeholder of the graph (placeholders: \(known.isEmpty ? "none" : known))",
+                               kind: .unknownFeed(name))
         }
         guard let top = outputs.map(\.id.rawValue).max() else { return [] }
 
@@ -57,7 +59,8 @@ public struct Interpreter: Sendable {
             let inputs = node.inputs.map { values[$0.rawValue]! }
             var value = try compute(NodeID(i), node, inputs, nodes: nodes, feeds: feeds)
             guard node.shape.matches(value.shape) else {
-                throw GraphError("evaluate: \(label(NodeID(i), nodes)) computed shape \(Shape.describe(value.shape)) does not fit its static shape \(node.shape); inputs: \(node.inputs.map { "\(label($0, nodes)) \(Shape.describe(values[$0.rawValue]!.shape))" }.joined(separator: ", "))")
+                throw RuntimeError(message: "evaluate: \(label(NodeID(i), nodes)) computed shape \(Shape.describe(value.shape)) does not fit its static shape \(node.shape); inputs: \(node.inputs.map { "\(label($0, nodes)) \(Shape.describe(values[$0.rawValue]!.shape))" }.joined(separator: ", "))",
+                                   kind: .shapeMismatch(label(NodeID(i), nodes)))
             }
             if node.dtype == .float32 {
                 for k in value.data.indices { value.data[k] = Double(Float(value.data[k])) }
@@ -79,10 +82,12 @@ public struct Interpreter: Sendable {
         switch node.op {
         case .placeholder(let name):
             guard let feed = feeds[name] else {
-                throw GraphError("evaluate: missing feed for placeholder \(name) (\(node.dtype) \(node.shape))")
+                throw RuntimeError(message: "evaluate: missing feed for placeholder \(name) (\(node.dtype) \(node.shape))",
+                                   kind: .missingFeed(name))
             }
             guard feed.dtype == node.dtype, node.shape.matches(feed.shape) else {
-                throw GraphError("evaluate: feed \(name): expected \(node.dtype) \(node.shape), got \(feed.dtype) \(Shape.describe(feed.shape))")
+                throw RuntimeError(message: "evaluate: feed \(name): expected \(node.dtype) \(node.shape), got \(feed.dtype) \(Shape.describe(feed.shape))",
+                                   kind: .feedMismatch(name))
             }
             return DenseValue(shape: feed.shape, data: feed.asDoubles())
         case .parameter(let pid):
