@@ -3,9 +3,21 @@
 // `llvm.prefetch` becomes `prefetcht0` / `prefetchw` on x86-64 (and the matching
 // hint elsewhere; a no-op where the target has none). The arguments must be
 // constants for LLVM, which `@inline(__always)` wrappers with literal values give.
+//
+// Sanitizer builds (scripts/sanitize.sh) define DATAFLOW_NO_PREFETCH and get
+// no-op hints instead: under -sanitize=thread the compiler emits the call to the
+// intrinsic as an `invoke` (with an unwind edge), which LLVM's verifier rejects
+// ("Cannot invoke an intrinsic other than donothing, patchpoint, statepoint,
+// coro_resume, coro_destroy or clang.arc.attachedcall"; "Broken module found").
+// A prefetch is only a hint, so leaving it out changes no result.
 
+#if DATAFLOW_NO_PREFETCH
+@inline(__always)
+private func _llvmPrefetch(_ address: UnsafeRawPointer, _ write: Int32, _ locality: Int32, _ cacheType: Int32) {}
+#else
 @_silgen_name("llvm.prefetch.p0")
 private func _llvmPrefetch(_ address: UnsafeRawPointer, _ write: Int32, _ locality: Int32, _ cacheType: Int32)
+#endif
 
 /// Hints that the cache line holding `address` will be read soon (into L1).
 @inline(__always)
