@@ -31,14 +31,15 @@ import Dataflow
     @Test func missingFeedNamesThePlaceholder() throws {
         let g = Graph()
         let x = try g.placeholder("x", .float32, [nil, 784])
-        let error = #expect(throws: GraphError.self) { try evaluate([exp(x)]) }
+        let error = #expect(throws: RuntimeError.self) { try evaluate([exp(x)]) }
         #expect(error?.message == "evaluate: missing feed for placeholder x (float32 [?, 784])")
+        #expect(error?.kind == .missingFeed("x"))
     }
 
     @Test func unknownFeedNameIsRefused() throws {
         let g = Graph()
         let x = try g.placeholder("x", .float64, [2])
-        let error = #expect(throws: GraphError.self) {
+        let error = #expect(throws: RuntimeError.self) {
             try evaluate([exp(x)], feeds: ["x": .zeros([2], .float64), "xx": .zeros([2], .float64)])
         }
         #expect(error?.message.contains("feed \"xx\" is not a placeholder") == true)
@@ -47,11 +48,11 @@ import Dataflow
     @Test func wrongFeedShapeAndDtypeNameTheTensor() throws {
         let g = Graph()
         let x = try g.placeholder("x", .float32, [nil, 4])
-        let e1 = #expect(throws: GraphError.self) { try evaluate([exp(x)], feeds: ["x": .zeros([2, 5], .float32)]) }
+        let e1 = #expect(throws: RuntimeError.self) { try evaluate([exp(x)], feeds: ["x": .zeros([2, 5], .float32)]) }
         #expect(e1?.message == "evaluate: feed x: expected float32 [?, 4], got float32 [2, 5]")
-        let e2 = #expect(throws: GraphError.self) { try evaluate([exp(x)], feeds: ["x": .zeros([2, 4], .float64)]) }
+        let e2 = #expect(throws: RuntimeError.self) { try evaluate([exp(x)], feeds: ["x": .zeros([2, 4], .float64)]) }
         #expect(e2?.message == "evaluate: feed x: expected float32 [?, 4], got float64 [2, 4]")
-        let e3 = #expect(throws: GraphError.self) { try evaluate([exp(x)], feeds: ["x": .zeros([8], .float32)]) }
+        let e3 = #expect(throws: RuntimeError.self) { try evaluate([exp(x)], feeds: ["x": .zeros([8], .float32)]) }
         #expect(e3?.message.contains("got float32 [8]") == true)
     }
 
@@ -61,13 +62,14 @@ import Dataflow
         let y = try g.placeholder("y", .int32, [nil])
         let loss = try crossEntropy(z, y)
         let feeds: [String: TensorValue] = ["z": try .zeros([2, 3], .float64), "y": try TensorValue(shape: [2], int32s: [0, 3])]
-        let e1 = #expect(throws: GraphError.self) { try evaluate([loss], feeds: feeds) }
+        let e1 = #expect(throws: RuntimeError.self) { try evaluate([loss], feeds: feeds) }
         #expect(e1?.message.contains("label 3 at row 1 of y is out of range 0..<3") == true)
+        #expect(e1?.kind == .labelOutOfRange(tensor: "y", index: 1, label: 3, classes: 3))
         let negative: [String: TensorValue] = ["z": try .zeros([2, 3], .float64), "y": try TensorValue(shape: [2], int32s: [-1, 0])]
-        let e2 = #expect(throws: GraphError.self) { try evaluate([z.gather(y)], feeds: negative) }
+        let e2 = #expect(throws: RuntimeError.self) { try evaluate([z.gather(y)], feeds: negative) }
         #expect(e2?.message.contains("label -1 at row 0 of y") == true)
         let short: [String: TensorValue] = ["z": try .zeros([2, 3], .float64), "y": try TensorValue(shape: [3], int32s: [0, 0, 0])]
-        let e3 = #expect(throws: GraphError.self) { try evaluate([loss], feeds: short) }
+        let e3 = #expect(throws: RuntimeError.self) { try evaluate([loss], feeds: short) }
         #expect(e3?.message.contains("labels y [3] should have 2 entries") == true)
     }
 
@@ -76,7 +78,7 @@ import Dataflow
         let a = try g.placeholder("a", .float64, [nil, 3])
         let b = try g.placeholder("b", .float64, [nil, 3])
         let feeds: [String: TensorValue] = ["a": try .zeros([4, 3], .float64), "b": try .zeros([1, 3], .float64)]
-        let error = #expect(throws: GraphError.self) { try evaluate([a + b], feeds: feeds) }
+        let error = #expect(throws: RuntimeError.self) { try evaluate([a + b], feeds: feeds) }
         #expect(error?.message.contains("unknown dimension 0 of b is 1") == true)
     }
 

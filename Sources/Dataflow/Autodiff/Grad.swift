@@ -26,7 +26,7 @@
 public func grad(of loss: Tensor, wrt: [Tensor], options: GradOptions = .init()) throws -> [Tensor] {
     let graph = loss.graph
     for t in wrt + options.considerConstant + (options.outputGradient.map { [$0] } ?? []) where t.graph !== graph {
-        throw GraphError("grad: \(t.label) belongs to another graph than the loss \(loss.label)")
+        throw GraphError("grad: \(t.label) belongs to another graph than the loss \(loss.label)", kind: .foreignTensor)
     }
     let ids = try graph.withStorage { s in
         try s.gradients(of: loss.id, wrt: wrt.map(\.id), seed: options.outputGradient?.id,

@@ -75,7 +75,7 @@ extension GraphStorage {
             case .zeros:
                 return try make(.zerosLike, [w], gradient: true)
             case .error:
-                throw GraphError("grad: the loss \(labelWithShape(loss)) does not depend on \(labelWithShape(w)); pass options.disconnected = .zeros to get zeros")
+                throw GraphError("grad: the loss \(labelWithShape(loss)) does not depend on \(labelWithShape(w)); pass options.disconnected = .zeros to get zeros", kind: .disconnected)
             }
         }
     }

@@ -45,10 +45,10 @@ public struct ParameterUpdate: Sendable {
 public func compile(inputs: [Tensor], outputs: [Tensor], updates: [ParameterUpdate] = [],
                     options: CompileOptions = CompileOptions()) throws -> Function {
     guard let graph = (outputs.first ?? updates.first?.parameter ?? inputs.first)?.graph else {
-        throw CompileError(message: "compile: nothing to compute (no outputs and no updates)")
+        throw CompileError(message: "compile: nothing to compute (no outputs and no updates)", kind: .empty)
     }
     for t in inputs + outputs + updates.flatMap({ [$0.parameter, $0.value] }) where t.graph !== graph {
-        throw CompileError(message: "compile: tensor \(t.name ?? "#\(t.id.rawValue)") belongs to another graph")
+        throw CompileError(message: "compile: tensor \(t.name ?? "#\(t.id.rawValue)") belongs to another graph", kind: .foreignTensor)
     }
     return try Function(graph: graph, inputs: inputs, outputs: outputs, updates: updates, options: options)
 }
@@ -60,13 +60,17 @@ struct SymbolicProgram {
     init(graph: Graph, inputs: [Tensor], outputs: [Tensor], updates: [ParameterUpdate], options: CompileOptions) throws {
         var outs = outputs
         var ups = updates.map { ($0.parameter, $0.value) }
+        var updatedParameters = Set<NodeID>()
+        for u in updates where !updatedParameters.insert(u.parameter.id).inserted {
+            throw CompileError(message: "compile: parameter '\(u.parameter.label)' is updated twice in one program", kind: .invalidUpdate)
+        }
         for u in updates {
             guard case .parameter = graph.node(u.parameter.id).op else {
-                throw CompileError(message: "compile: update target \(u.parameter.name ?? "#\(u.parameter.id.rawValue)") is not a parameter")
+                throw CompileError(message: "compile: update target \(u.parameter.name ?? "#\(u.parameter.id.rawValue)") is not a parameter", kind: .invalidUpdate)
             }
             guard graph.node(u.parameter.id).shape == graph.node(u.value.id).shape,
                   graph.node(u.parameter.id).dtype == graph.node(u.value.id).dtype else {
-                throw CompileError(message: "compile: update of parameter '\(u.parameter.name ?? "?")' \(graph.node(u.parameter.id).shape) with a value of shape \(graph.node(u.value.id).shape) (\(graph.node(u.value.id).dtype))")
+                throw CompileError(message: "compile: update of parameter '\(u.parameter.name ?? "?")' \(graph.node(u.parameter.id).shape) with a value of shape \(graph.node(u.value.id).shape) (\(graph.node(u.value.id).dtype))", kind: .invalidUpdate)
             }
         }
         if options.stabilize {
@@ -93,12 +97,12 @@ struct SymbolicProgram {
         })
         for t in inputs {
             guard case .placeholder = graph.node(t.id).op else {
-                throw CompileError(message: "compile: input \(t.name ?? "#\(t.id.rawValue)") is not a placeholder")
+                throw CompileError(message: "compile: input \(t.name ?? "#\(t.id.rawValue)") is not a placeholder", kind: .invalidInput)
             }
         }
         for v in ir.values {
             if case .op(.placeholder(let name)) = v.kind, !inputNames.contains(name) {
-                throw CompileError(message: "compile: the outputs need placeholder '\(name)', which is not among the inputs \(inputNames.sorted())")
+                throw CompileError(message: "compile: the outputs need placeholder '\(name)', which is not among the inputs \(inputNames.sorted())", kind: .missingInput(name))
             }
         }
     }
