@@ -10,14 +10,24 @@ extension Graph {
     /// values["w1"]?.shape      // [784, 100]
     /// ```
     ///
-    /// - Returns: one snapshot value per parameter.
+    /// - Returns: one value per parameter, all read at one moment (between two
+    ///   compiled calls); later updates never change them.
     /// - Throws: `CheckpointError.duplicateParameterName` if two parameters share a name.
     public func parameterValuesByName() throws -> [String: TensorValue] {
-        var values: [String: TensorValue] = [:]
-        for (name, tensor) in try parametersByName() {
-            values[name] = try value(of: tensor)
+        // One hold of the run lock for all parameters: a consistent snapshot, never
+        // half before and half after a training step. Each buffer is marked as
+        // handed out, as `value(of:)` does, so later in-place updates copy first.
+        try runLock.withLock { _ throws(CheckpointError) in
+            try storage.withLock { s throws(CheckpointError) in
+                let byName = try Self.parameterIndices(s)
+                var values: [String: TensorValue] = [:]
+                for (name, i) in byName {
+                    s.parameters[i].shared = true
+                    values[name] = s.parameters[i].value
+                }
+                return values
+            }
         }
-        return values
     }
 
     /// Writes every parameter's current value to a safetensors file, atomically.
@@ -86,43 +96,49 @@ extension Graph {
     /// - Throws: `CheckpointError` as for `loadParameters(from:strict:)`; no
     ///   parameter changes when it throws.
     public func setParameterValues(_ values: [String: TensorValue], strict: Bool = true) throws {
-        let byName = try parametersByName()
-        let sorted = { (names: [String]) in names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
-        if strict {
-            let missing = byName.keys.filter { values[$0] == nil }
-            if !missing.isEmpty { throw CheckpointError.missingTensors(sorted(missing)) }
-            let unexpected = values.keys.filter { byName[$0] == nil }
-            if !unexpected.isEmpty { throw CheckpointError.unexpectedTensors(sorted(unexpected)) }
-        }
-        var updates: [(Tensor, TensorValue)] = []
-        for name in sorted(Array(values.keys)) {
-            guard let tensor = byName[name], let value = values[name] else { continue }
-            let node = node(tensor.id)
-            guard node.dtype == value.dtype else {
-                throw CheckpointError.dtypeMismatch(tensor: name, expected: node.dtype, actual: value.dtype)
+        // Checked and assigned under one hold of the run lock (then the storage
+        // lock, the order `setValue` uses): no compiled call sees some parameters
+        // loaded and others not.
+        try runLock.withLock { _ throws(CheckpointError) in
+            try storage.withLock { s throws(CheckpointError) in
+                let byName = try Self.parameterIndices(s)
+                let sorted = { (names: [String]) in names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
+                if strict {
+                    let missing = byName.keys.filter { values[$0] == nil }
+                    if !missing.isEmpty { throw CheckpointError.missingTensors(sorted(missing)) }
+                    let unexpected = values.keys.filter { byName[$0] == nil }
+                    if !unexpected.isEmpty { throw CheckpointError.unexpectedTensors(sorted(unexpected)) }
+                }
+                var updates: [(Int, TensorValue)] = []
+                for name in sorted(Array(values.keys)) {
+                    guard let i = byName[name], let value = values[name] else { continue }
+                    let current = s.parameters[i].value
+                    guard current.dtype == value.dtype else {
+                        throw CheckpointError.dtypeMismatch(tensor: name, expected: current.dtype, actual: value.dtype)
+                    }
+                    guard current.shape == value.shape else {
+                        throw CheckpointError.shapeMismatch(tensor: name, expected: current.shape, actual: value.shape)
+                    }
+                    updates.append((i, value))
+                }
+                // Everything is checked; nothing below can fail. The new buffers
+                // are marked as handed out, as `setValue` does (the caller may hold
+                // them), so a program updating them in place copies first.
+                for (i, value) in updates {
+                    s.parameters[i].value = value
+                    s.parameters[i].shared = true
+                }
             }
-            guard let shape = node.shape.resolved(), shape == value.shape else {
-                throw CheckpointError.shapeMismatch(tensor: name, expected: node.shape.resolved() ?? [], actual: value.shape)
-            }
-            updates.append((tensor, value))
-        }
-        // Everything is checked: a parameter's dtype and shape never change, so
-        // these assignments cannot fail.
-        // (Each takes the graph's locks on its own; a run between two of them would
-        // see some parameters loaded. See the report: a batch setter would close it.)
-        for (tensor, value) in updates {
-            try setValue(value, of: tensor)
         }
     }
 
-    /// The parameter tensors by name.
+    /// The index of each parameter in `storage.parameters`, by name.
     /// - Throws: `CheckpointError.duplicateParameterName` if two share a name.
-    func parametersByName() throws -> [String: Tensor] {
-        var byName: [String: Tensor] = [:]
-        for tensor in parameters {
-            let name = node(tensor.id).name ?? tensor.label
-            guard byName.updateValue(tensor, forKey: name) == nil else {
-                throw CheckpointError.duplicateParameterName(name)
+    static func parameterIndices(_ s: GraphStorage) throws(CheckpointError) -> [String: Int] {
+        var byName: [String: Int] = [:]
+        for (i, parameter) in s.parameters.enumerated() {
+            guard byName.updateValue(i, forKey: parameter.name) == nil else {
+                throw CheckpointError.duplicateParameterName(parameter.name)
             }
         }
         return byName
