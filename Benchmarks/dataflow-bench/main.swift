@@ -11,6 +11,7 @@ let commands: [String: BenchCommand.Type] = [
     "speedup": SpeedupCommand.self,
     "train": TrainCommand.self,
     "soak": SoakCommand.self,
+    "models": ModelsCommand.self,
 ]
 
 func usage() -> String {
@@ -25,6 +26,7 @@ func usage() -> String {
       sched     scheduler overhead per task against a DispatchGroup baseline
       train     train a small MLP on synthetic data (loss falls, accuracy rises)
       soak      many training steps; resident memory must stay flat
+      models    logreg, MLP, CNN, DAE, LSTM on the 8×8 digits, as the PyTorch/JAX peers
     Run `dataflow-bench <subcommand> --help` for its options.
     """
 }
