@@ -15,7 +15,7 @@ enum SchedCommand: BenchCommand {
         .option("reps", "timed repetitions per measurement (median reported)", default: "5"),
         .option("shapes", "comma-separated subset of chain,independent,wavefront,tree", default: "chain,independent,wavefront,tree"),
         .option("baseline-size", "tasks per shape for the DispatchGroup baseline (it is slow)", default: "200000"),
-        .option("modes", "comma-separated subset of rerun,build+run", default: "rerun,build+run"),
+        .option("modes", "comma-separated subset of rerun,build+run,rebuild+run (rebuild: one TaskGraph emptied with removeAll(keepingCapacity:) and rebuilt, as a per-step dynamic graph would)", default: "rerun,build+run,rebuild+run"),
         .flag("skip-extras", "skip the 10-task latency and the 5 µs wavefront scaling"),
         .flag("skip-scaling", "skip the 5 µs wavefront scaling (keep the 10-task latency)"),
         .flag("breakdown", "also time build+run by phase (build, compile, run, release)"),
@@ -36,7 +36,7 @@ enum SchedCommand: BenchCommand {
 
         if !json {
             print("sched on \(cpuModel()): ns per task (median of \(reps)), size \(size); build+run includes releasing the graph; baseline = DispatchGroup one async per task (\(min(size, baselineSize)) tasks)")
-            print("shape        mode       workers    tasks   ns/task  baseline  ×faster")
+            print("shape        mode         workers    tasks   ns/task  baseline  ×faster")
         }
         for shapeName in shapes {
             let shape = BenchmarkShape(rawValue: shapeName)!
@@ -69,6 +69,22 @@ enum SchedCommand: BenchCommand {
                 if !samples.isEmpty {
                     report(shape, "build+run", workers, graph.count, median(samples) / Double(graph.count) * 1e9, baseline, json)
                 }
+                // Rebuild and run: the same TaskGraph emptied (keeping its capacity) and refilled.
+                samples = []
+                if modes.contains("rebuild+run") {
+                    var g = TaskGraph()
+                    shape.build(into: &g, size: size) {}
+                    try executor.run(g)  // warm-up: the storage exists
+                    for _ in 0..<reps {
+                        let t0 = now()
+                        shape.build(into: &g, size: size) {}
+                        try executor.run(g)
+                        samples.append(now() - t0)
+                    }
+                }
+                if !samples.isEmpty {
+                    report(shape, "rebuild+run", workers, graph.count, median(samples) / Double(graph.count) * 1e9, baseline, json)
+                }
             }
         }
         if options.flag("breakdown") {
@@ -85,7 +101,7 @@ enum SchedCommand: BenchCommand {
             print(jsonLine(["bench": "sched", "shape": shape.rawValue, "mode": mode, "workers": workers, "tasks": tasks,
                             "ns_per_task": round1(ns), "baseline_ns_per_task": round1(baseline), "ratio": round1(baseline / ns)]))
         } else {
-            print(pad(shape.rawValue, 12) + " " + pad(mode, 10) + lpad(String(workers), 8) + lpad(String(tasks), 9)
+            print(pad(shape.rawValue, 12) + " " + pad(mode, 12) + lpad(String(workers), 8) + lpad(String(tasks), 9)
                   + lpad(String(round1(ns)), 10) + lpad(String(round1(baseline)), 10) + lpad(String(round1(baseline / ns)), 9))
         }
     }

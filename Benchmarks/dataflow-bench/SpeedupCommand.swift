@@ -148,7 +148,7 @@ enum SpeedupCommand: BenchCommand {
             let activations = batch * sizes.dropFirst().reduce(0, +) * (dtype == .float32 ? 4 : 8)
             print("\nmemory: intermediate buffers \(fmt(Double(memory.peak) / 1048576, 2)) MiB at peak (the activations kept for the backward pass alone are \(fmt(Double(activations) / 1048576, 2)) MiB); outputs (loss and gradients) \(fmt(Double(memory.outputs) / 1048576, 1)) MiB")
             print("\nscale model on \(cpuModel()): traced step (\(simProgram.taskCount) tasks, \(simTiles) tiles per matmul, 1 thread): work \(fmt(summary.work)) s, span \(fmt(summary.span)) s, parallelism \(fmt(summary.parallelism, 1))")
-            print("  memory bandwidth (STREAM triad, measured now): 1 thread \(fmt(bw1 / 1e9, 1)) GB/s, \(traceThreads >= 2 ? 2 : 1) threads \(fmt(bw2 / 1e9, 1)) GB/s; model: min(P × \(fmt(bw1 / 1e9, 1)), \(fmt(bandwidth.total / 1e9, 1))) GB/s" + (options.string("bandwidth-total") == nil ? " (ceiling = the largest measured here: a machine with more cores has more; pass --bandwidth-total)" : ""))
+            print("  memory bandwidth (STREAM triad, measured now): 1 thread \(fmt(bw1 / 1e9, 1)) GB/s, \(traceThreads >= 2 ? 2 : 1) threads \(fmt(bw2 / 1e9, 1)) GB/s; model: k running streams share min(k × \(fmt(bw1 / 1e9, 1)), \(fmt(bandwidth.total / 1e9, 1))) GB/s" + (options.string("bandwidth-total") == nil ? " (ceiling = the largest measured here: a machine with more cores has more; pass --bandwidth-total)" : ""))
             print("  bytes per step: \(fmt(bytes.reduce(0, +) / 1e6, 1)) MB" + (bytesEstimated ? " (estimated floor: the lowering records no per-task bytes yet; 3 × parameters + 4 × activations + input, spread by duration)" : " (the tasks' bytes estimates)") + "; per-task scheduler overhead \(fmt(overheadNs, 0)) ns")
             print("  cores  predicted s  measured s   speedup vs best 1-thread  work s    span s    bandwidth s  limit")
             for (p, b) in bounds {
@@ -161,7 +161,7 @@ enum SpeedupCommand: BenchCommand {
             } else {
                 print("  up to \(modelCores.max()!) cores the work bound stays the largest: no span, bandwidth or overhead limit within the simulated range")
             }
-            print("  caveats: list scheduling by priority on identical cores; one-core durations (the 1-thread trace); bandwidth shared equally by P busy cores; no cache effects between tasks; a ceiling not measured beyond \(traceThreads) threads")
+            print("  caveats: list scheduling by priority on identical cores; one-core durations (the 1-thread trace); bandwidth shared max-min fairly by the tasks running at each moment (at most \(fmt(bw1 / 1e9, 1)) GB/s each); no cache effects between tasks; a ceiling not measured beyond \(traceThreads) threads")
         }
         if let path = options.string("trace") {
             try recorderP.chromeTrace(for: graph, kindNames: TaskKind.names).write(toFile: path, atomically: true, encoding: .utf8)
@@ -176,16 +176,16 @@ enum SpeedupCommand: BenchCommand {
             }
             // The simulated 16-core schedule, cores assigned as list scheduling frees them.
             let simCores = 16
-            let d16 = ScheduleSimulator.durations(durations, bytes: bytes, processors: simCores, bandwidth: bandwidth)
-            let starts = ScheduleSimulator.schedule(of: graph, durations: d16, processors: simCores).starts
+            let sim16 = ScheduleSimulator.schedule(of: graph, durations: durations, bytes: bytes, processors: simCores, bandwidth: bandwidth)
+            let starts = sim16.starts
             var freeAt = [Double](repeating: 0, count: simCores)
             var simBars: [SVGReport.Bar] = []
             for i in graph.tasks.map(\.index).sorted(by: { starts[$0] != starts[$1] ? starts[$0] < starts[$1] : $0 < $1 }) {
                 let core = freeAt.indices.first { freeAt[$0] <= starts[i] + 1e-12 } ?? freeAt.indices.min { freeAt[$0] < freeAt[$1] }!
-                freeAt[core] = starts[i] + d16[i]
+                freeAt[core] = sim16.ends[i]
                 let t = TaskID(index: i)
                 if graph.kind(of: t) != join {
-                    simBars.append(SVGReport.Bar(worker: core, start: starts[i], end: starts[i] + d16[i], kind: graph.kind(of: t), name: graph.name(of: t)))
+                    simBars.append(SVGReport.Bar(worker: core, start: starts[i], end: sim16.ends[i], kind: graph.kind(of: t), name: graph.name(of: t)))
                 }
             }
             let measured = rows.map { (threads: $0.threads, speedup: best1 / $0.median) }

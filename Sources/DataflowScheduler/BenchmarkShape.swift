@@ -39,6 +39,22 @@ public enum BenchmarkShape: String, CaseIterable, Sendable {
     /// - Complexity: O(size).
     public func build(size: Int, body: @escaping @Sendable () throws -> Void) -> TaskGraph {
         var g = TaskGraph()
+        build(into: &g, size: size, body: body)
+        return g
+    }
+
+    /// The same shape built into `graph` after `graph.removeAll(keepingCapacity: true)`:
+    /// a program that rebuilds its graph every step reuses the graph's storage.
+    ///
+    /// ```swift
+    /// var g = TaskGraph()
+    /// for _ in 0..<steps {
+    ///     BenchmarkShape.chain.build(into: &g, size: 10_000) {}
+    ///     try executor.run(g)
+    /// }
+    /// ```
+    public func build(into g: inout TaskGraph, size: Int, body: @escaping @Sendable () throws -> Void) {
+        g.removeAll(keepingCapacity: true)
         let n = taskCount(size: size)
         switch self {
         case .chain:
@@ -67,7 +83,6 @@ public enum BenchmarkShape: String, CaseIterable, Sendable {
                 if i > 0 { g.addDependency(TaskID(index: (i - 1) / 2), t) }
             }
         }
-        return g
     }
 
     /// Levels of the tree for `size`: 20 for the default 10⁶ (2²⁰ − 1 tasks).

@@ -3,11 +3,15 @@ import Synchronization
 /// The executor's view of one version of a `TaskGraph`: flat, immutable arrays.
 ///
 /// Goals, in order: (1) detect cycles and bad ids once, not per run; (2) make a run
-/// touch only contiguous `Int32`/`Int` arrays (successors in CSR form, in-degrees, the
-/// root list); (3) encode the priority policy in the order of those arrays so the hot
-/// path never sorts: each successor list is sorted by ascending (priority, −id), so the
-/// last successor to become ready is the best one and is the one run inline; the roots
-/// are sorted by descending (priority, −id), so they are taken best first.
+/// touch only contiguous `Int32` arrays (successors in CSR form, predecessor offsets,
+/// the root list); (3) encode the priority policy in the order of those arrays so the
+/// hot path never sorts: each successor list is sorted by ascending (priority, −id), so
+/// the last successor to become ready is the best one and is the one run inline; the
+/// roots are sorted by descending (priority, −id), so they are taken best first.
+///
+/// Compiled for an executor, the arrays come from and go back to its
+/// `StorageRecycler`, so building and running one fresh graph after another reuses
+/// memory that is already mapped instead of faulting in new pages each time.
 final class CompiledTaskGraph: Sendable {
     let count: Int
     let edgeCount: Int
@@ -15,19 +19,29 @@ final class CompiledTaskGraph: Sendable {
     /// `successors[successorStart[i]..<successorStart[i+1]]` are task i's successors.
     let successorStart: [Int32]
     let successors: [Int32]
+    /// `predecessors[predecessorStart[i]..<predecessorStart[i+1]]` are task i's
+    /// predecessors; the difference of two neighbours is a task's in-degree.
     let predecessorStart: [Int32]
     let predecessors: [Int32]
-    let inDegree: [Int32]
     /// Tasks with no predecessors, best first.
     let roots: [Int32]
     /// Why the graph cannot run (a cycle or a bad id), found once.
     let error: SchedulerError?
     /// A spare join-counter buffer, reused by the next run when no run holds it.
     let spareCounters = SpareCounters()
+    /// Where the arrays came from and go back to on deinit (nil: plain allocation).
+    let recycler: StorageRecycler?
 
-    init(_ s: TaskGraph) {
+    /// Per task: the number of predecessors (computed; the run uses `predecessorStart`).
+    var inDegree: [Int32] {
+        (0..<count).map { predecessorStart[$0 + 1] &- predecessorStart[$0] }
+    }
+
+    init(_ s: TaskGraph, recycler: StorageRecycler? = nil) {
         let n = s.count
         precondition(n < Int(Int32.max), "a task graph holds at most \(Int32.max - 1) tasks")
+        self.recycler = recycler
+        var spare = recycler?.take() ?? StorageRecycler.Arrays()
         count = n
         edgeCount = s.edgeFrom.count
         bodies = s.bodies
@@ -45,28 +59,39 @@ final class CompiledTaskGraph: Sendable {
         let priorities = s.priorities
         let uniform = priorities.isEmpty || priorities.allSatisfy { $0 == priorities[0] }
 
-        // Degrees, counted into the start arrays (shifted by one, summed below).
-        var inDeg = [Int32](repeating: 0, count: n)
-        var succStart = [Int32](repeating: 0, count: n + 1)
+        // Degrees: out-degrees counted into succStart[i], in-degrees into predStart[i + 1]
+        // (prefix-summed below).
+        var succStart = spare.successorStart
+        var predStart = spare.predecessorStart
+        StorageRecycler.zero(&succStart, count: n + 1)
+        StorageRecycler.zero(&predStart, count: n + 1)
         if badEdge == nil {
             for e in 0..<edgeCount {
-                inDeg[Int(edgeTo[e])] &+= 1
+                predStart[Int(edgeTo[e]) + 1] &+= 1
                 succStart[Int(edgeFrom[e])] &+= 1
             }
         } else {
             for e in 0..<edgeCount where (0..<Int32(n)).contains(edgeFrom[e]) && (0..<Int32(n)).contains(edgeTo[e]) {
-                inDeg[Int(edgeTo[e])] &+= 1
+                predStart[Int(edgeTo[e]) + 1] &+= 1
                 succStart[Int(edgeFrom[e])] &+= 1
             }
         }
-        var predStart = [Int32](repeating: 0, count: n + 1)
-        for i in 0..<n { predStart[i + 1] = predStart[i] &+ inDeg[i] }
+        var roots = spare.roots
+        roots.removeAll(keepingCapacity: true)
+        let sortedFastPath = uniform && s.edges.targetsSorted && badEdge == nil
+        // Roots in id order for the fast path, found during the prefix sum.
+        for i in 0..<n {
+            let d = predStart[i + 1]
+            if sortedFastPath && d == 0 { roots.append(Int32(truncatingIfNeeded: i)) }
+            predStart[i + 1] = predStart[i] &+ d
+        }
         let validEdges = Int(predStart[n])
 
         var preds: [Int32]
-        var succs = [Int32](repeating: 0, count: validEdges)
-        var roots: [Int32] = []
-        if uniform && s.edges.targetsSorted && badEdge == nil {
+        var succs = spare.successors
+        StorageRecycler.resize(&succs, count: validEdges)
+        spare = StorageRecycler.Arrays()
+        if sortedFastPath {
             // The common case (every task's dependencies added with it, one priority):
             // the edge list sorted by target *is* the predecessor CSR, and filling each
             // successor list from its end, in edge order, leaves it in descending id
@@ -83,7 +108,6 @@ final class CompiledTaskGraph: Sendable {
                 succStart[f] &-= 1
                 succs[Int(succStart[f])] = edgeTo[e]
             }
-            for i in 0..<n where inDeg[i] == 0 { roots.append(Int32(i)) }
         } else {
             // The order in which a successor list should be filled: ascending (priority, −id).
             var order: [Int32]
@@ -117,14 +141,13 @@ final class CompiledTaskGraph: Sendable {
                     fill[f] += 1
                 }
             }
-            for t in order.reversed() where inDeg[Int(t)] == 0 { roots.append(t) }
+            for t in order.reversed() where predStart[Int(t) + 1] == predStart[Int(t)] { roots.append(t) }
         }
 
         successorStart = succStart
         successors = succs
         predecessorStart = predStart
         predecessors = preds
-        inDegree = inDeg
         self.roots = roots
 
         if let e = badEdge {
@@ -135,8 +158,15 @@ final class CompiledTaskGraph: Sendable {
         } else if s.edges.forward {
             error = nil  // every edge goes from a lower id to a higher one: no cycle
         } else {
+            let inDeg = (0..<n).map { predStart[$0 + 1] &- predStart[$0] }
             error = CompiledTaskGraph.findCycle(names: s.names, inDegree: inDeg, successorStart: succStart, successors: succs, predecessorStart: predStart, predecessors: preds)
         }
+    }
+
+    deinit {
+        guard let recycler else { return }
+        recycler.give(StorageRecycler.Arrays(successorStart: successorStart, predecessorStart: predecessorStart,
+                                             successors: successors, roots: roots, counters: spareCounters.take()))
     }
 
     func successorIDs(of i: Int) -> [Int] {
@@ -152,10 +182,10 @@ extension CompiledTaskGraph {
     /// Holds at most one join-counter buffer between runs, so back-to-back re-runs of a
     /// graph allocate nothing; concurrent runs of the same graph allocate their own.
     final class SpareCounters: Sendable {
-        private let slot = Lock<_UnsafeAtomicBuffer?>(nil)
+        private let slot = Lock<_UnsafeAtomicInt32Buffer?>(nil)
 
-        func take() -> _UnsafeAtomicBuffer? { slot.withLock { s in let b = s; s = nil; return b } }
+        func take() -> _UnsafeAtomicInt32Buffer? { slot.withLock { s in let b = s; s = nil; return b } }
 
-        func give(_ buffer: _UnsafeAtomicBuffer) { slot.withLock { s in if s == nil { s = buffer } } }
+        func give(_ buffer: _UnsafeAtomicInt32Buffer) { slot.withLock { s in if s == nil { s = buffer } } }
     }
 }

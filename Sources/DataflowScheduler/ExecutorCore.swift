@@ -20,6 +20,8 @@ final class ExecutorCore: Sendable {
     let overflow = Lock<[WorkItem]>([])
     let overflowCount = Atomic<Int>(0)
     private let state = Atomic<Int>(State.running.rawValue)
+    /// Compiled arrays and join counters kept between graphs (see `StorageRecycler`).
+    let recycler = StorageRecycler()
     /// Owned by the external thread currently running a graph as slot 0.
     let callerSlot = DispatchSemaphore(value: 1)
 

@@ -14,8 +14,9 @@ final class RunState: Sendable {
     let successorStart: [Int32]
     let successors: [Int32]
     let roots: [Int32]
-    /// Per task: predecessors not yet finished in this run.
-    let join: _UnsafeAtomicBuffer
+    /// Per task: predecessors not yet finished in this run (at least `graph.count`
+    /// counters; a recycled buffer may hold more).
+    let join: _UnsafeAtomicInt32Buffer
     /// Tasks not yet finished (run or skipped), counted down in per-worker batches.
     let remaining: Atomic<Int>
     /// Set by the first failure or by the token: tasks not yet started are skipped.
@@ -36,14 +37,11 @@ final class RunState: Sendable {
         successors = graph.successors
         roots = graph.roots
         let n = graph.count
-        let inDegree = graph.inDegree
-        if let counters = graph.spareCounters.take() {
-            for i in 0..<n {
-                counters.storeRelaxed(Int(inDegree[i]), at: i)
-            }
+        if let counters = graph.spareCounters.take() ?? graph.recycler?.takeCounters(atLeast: n) {
+            counters.storeInDegreesRelaxed(from: graph.predecessorStart)
             join = counters
         } else {
-            join = _UnsafeAtomicBuffer(values: inDegree)
+            join = _UnsafeAtomicInt32Buffer(inDegreesFrom: graph.predecessorStart)
         }
         remaining = Atomic(n)
         self.observer = observer

@@ -17,11 +17,15 @@ import Synchronization
 public struct TaskGraph: Sendable {
     // Plain arrays: each is copy-on-write by itself, and mutating a struct's stored
     // array needs no runtime exclusivity check (a class's `var` would, on every append).
-    /// Per task, an index into `nameTable`. Consecutive tasks with the same name share
-    /// one entry, so a graph of many like-named tasks stores 4 bytes per name and its
-    /// release has no string to destroy per task.
-    var nameIDs: [Int32] = []
+    /// Names as runs: `nameTable[r]` names tasks `nameStarts[r]..<nameStarts[r + 1]` (the
+    /// last run extends to `count`). Consecutive tasks with the same name share one
+    /// run, so a graph of like-named tasks stores nothing per task for names, and its
+    /// release has no string to destroy per task; `name(of:)` is a binary search.
+    var nameStarts: [Int32] = []
     var nameTable: [String] = []
+    /// The number of tasks (kept apart: `bodies.count` would cost a load through the
+    /// array's buffer on every append).
+    private(set) var taskCount = 0
     var bodies: [TaskBody] = []
     // Optional attributes are stored sparsely: an array stays empty while every task
     // has the default (0) and holds one value per task from the first task that does
@@ -45,7 +49,7 @@ public struct TaskGraph: Sendable {
     public init() {}
 
     /// The number of tasks.
-    public var count: Int { nameIDs.count }
+    public var count: Int { taskCount }
 
     /// The number of dependency edges added (duplicates included).
     public var dependencyCount: Int { edgeFrom.count }
@@ -79,15 +83,21 @@ public struct TaskGraph: Sendable {
         _ body: @escaping @Sendable () throws -> Void
     ) -> TaskID {
         detachCache()
-        let index = nameIDs.count
-        if nameTable.isEmpty || nameTable[nameTable.count - 1] != name { nameTable.append(name) }
-        nameIDs.append(Int32(truncatingIfNeeded: nameTable.count - 1))
+        let index = taskCount
+        if nameTable.isEmpty || nameTable[nameTable.count - 1] != name { appendNameRun(name, at: index) }
         bodies.append(TaskBody(run: body))
+        taskCount = index + 1
         if priority != 0 || !priorities.isEmpty { TaskGraph.appendSparse(priority, to: &priorities, index: index) }
         if cost != 0 || !costs.isEmpty { TaskGraph.appendSparse(cost, to: &costs, index: index) }
         if bytes != 0 || !byteCounts.isEmpty { TaskGraph.appendSparse(bytes, to: &byteCounts, index: index) }
         if kind != 0 || !kinds.isEmpty { TaskGraph.appendSparse(kind, to: &kinds, index: index) }
         return TaskID(index: index)
+    }
+
+    @inline(never)
+    private mutating func appendNameRun(_ name: String, at index: Int) {
+        nameTable.append(name)
+        nameStarts.append(Int32(truncatingIfNeeded: index))
     }
 
     /// Appends task `index`'s value to a sparse attribute, first filling in the default
@@ -111,10 +121,42 @@ public struct TaskGraph: Sendable {
     /// - Complexity: O(capacity) at most.
     public mutating func reserveCapacity(tasks: Int, dependencies: Int) {
         detachCache()
-        nameIDs.reserveCapacity(tasks)
         bodies.reserveCapacity(tasks)
         edgeFrom.reserveCapacity(dependencies)
         edgeTo.reserveCapacity(dependencies)
+    }
+
+    /// Removes every task and dependency, keeping the storage for the next graph when
+    /// `keepingCapacity` is true: a program that builds a fresh graph every step (a
+    /// dynamic graph) then appends into memory it already touched instead of faulting
+    /// in new pages.
+    ///
+    /// ```swift
+    /// var graph = TaskGraph()
+    /// for step in steps {
+    ///     graph.removeAll(keepingCapacity: true)
+    ///     for op in step.ops { graph.addTask(op.name, op.run) }
+    ///     try executor.run(graph)
+    /// }
+    /// ```
+    /// The compiled form of the old graph is dropped first, so the arrays it shared
+    /// with this value are unique again and are reused in place (copies of the graph made
+    /// earlier keep their own tasks). The executor keeps its run-time arrays separately
+    /// (see `Executor`).
+    /// - Complexity: O(tasks) (the closures are released).
+    public mutating func removeAll(keepingCapacity: Bool = false) {
+        cache = CompiledCache()
+        nameStarts.removeAll(keepingCapacity: keepingCapacity)
+        nameTable.removeAll(keepingCapacity: keepingCapacity)
+        bodies.removeAll(keepingCapacity: keepingCapacity)
+        priorities.removeAll(keepingCapacity: keepingCapacity)
+        costs.removeAll(keepingCapacity: keepingCapacity)
+        byteCounts.removeAll(keepingCapacity: keepingCapacity)
+        kinds.removeAll(keepingCapacity: keepingCapacity)
+        edgeFrom.removeAll(keepingCapacity: keepingCapacity)
+        edgeTo.removeAll(keepingCapacity: keepingCapacity)
+        edges = EdgeSummary()
+        taskCount = 0
     }
 
     /// Makes `after` run only once `before` has finished.
@@ -139,10 +181,27 @@ public struct TaskGraph: Sendable {
     }
 
     /// The name given to `task`.
-    public func name(of task: TaskID) -> String { nameTable[Int(nameIDs[checked(task)])] }
+    public func name(of task: TaskID) -> String {
+        let i = Int32(truncatingIfNeeded: checked(task))
+        // The last run starting at or before i.
+        var lo = 0, hi = nameStarts.count
+        while hi - lo > 1 {
+            let mid = (lo + hi) / 2
+            if nameStarts[mid] <= i { lo = mid } else { hi = mid }
+        }
+        return nameTable[lo]
+    }
 
     /// Every task's name, indexed by `TaskID.index`.
-    var names: [String] { nameIDs.map { nameTable[Int($0)] } }
+    var names: [String] {
+        var out: [String] = []
+        out.reserveCapacity(count)
+        for r in nameTable.indices {
+            let end = r + 1 < nameStarts.count ? Int(nameStarts[r + 1]) : count
+            out.append(contentsOf: repeatElement(nameTable[r], count: end - Int(nameStarts[r])))
+        }
+        return out
+    }
     /// The priority given to `task`.
     public func priority(of task: TaskID) -> Int { let i = checked(task); return priorities.isEmpty ? 0 : priorities[i] }
     /// The kind tag given to `task`.
@@ -185,7 +244,12 @@ public struct TaskGraph: Sendable {
 
     /// The flat arrays for this version of the graph, built on first use and cached.
     func structure() -> CompiledTaskGraph {
-        cache.compiled(for: self)
+        cache.compiled(for: self, recycler: nil)
+    }
+
+    /// The same, compiled (if not yet) into arrays recycled from `recycler`.
+    func structure(recycler: StorageRecycler) -> CompiledTaskGraph {
+        cache.compiled(for: self, recycler: recycler)
     }
 }
 
@@ -220,12 +284,14 @@ extension TaskGraph {
         /// diverges gets a fresh cache, so the pair names a version exactly.
         private let slot = Lock<CompiledTaskGraph?>(nil)
 
-        func compiled(for graph: TaskGraph) -> CompiledTaskGraph {
+        func compiled(for graph: TaskGraph, recycler: StorageRecycler?) -> CompiledTaskGraph {
             slot.withLock { cached in
                 if let c = cached, c.count == graph.count, c.edgeCount == graph.edgeFrom.count {
                     return c
                 }
-                let c = CompiledTaskGraph(graph)
+                // Drop the old version first, so its arrays can go back to its recycler.
+                cached = nil
+                let c = CompiledTaskGraph(graph, recycler: recycler)
                 cached = c
                 return c
             }
