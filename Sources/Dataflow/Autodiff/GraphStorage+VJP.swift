@@ -259,6 +259,41 @@ extension GraphStorage {
                 let unit = try g(.crossEntropyGrad, z, labels, constant(1, like: id))
                 out[2] = try g(.sum(axes: [0, 1]), try g(.mul, u, unit))
             }
+
+        // Convolution: y = conv(x, k) is bilinear; its two adjoints are the backward ops,
+        // and the backward ops' adjoints are again conv and its adjoints, exactly:
+        // ⟨u, Bx(dy, k)⟩ = ⟨conv(u, k), dy⟩ = ⟨k, Bk(u, dy)⟩ and ⟨U, Bk(x, dy)⟩ = ⟨conv(x, U), dy⟩ = ⟨x, Bx(dy, U)⟩.
+        case .conv2d(let a):
+            if want(0) { out[0] = try g(.conv2dBackwardInput(a), u, x[1], x[0]) }
+            if want(1) { out[1] = try g(.conv2dBackwardKernel(a), x[0], u) }
+
+        case .conv2dBackwardInput(let a):
+            // out = Bx(dy, k), u has x's shape.
+            if want(0) { out[0] = try g(.conv2d(a), u, x[1]) }
+            if want(1) { out[1] = try g(.conv2dBackwardKernel(a), u, x[0]) }
+
+        case .conv2dBackwardKernel(let a):
+            // out = Bk(x, dy), u has the kernel's shape.
+            if want(0) { out[0] = try g(.conv2dBackwardInput(a), x[1], u, x[0]) }
+            if want(1) { out[1] = try g(.conv2d(a), x[0], u) }
+
+        case .maxPool2d(let a):
+            out[0] = try g(.maxPool2dGrad(a), x[0], u)
+
+        case .maxPool2dGrad:
+            // Linear in dy (each dy[o] goes to its window's maximum); its adjoint would
+            // gather u at the maxima, an op this library does not have yet.
+            if want(1) {
+                throw GraphError("grad: the gradient of \(labelWithShape(id)) (maxPool2dGrad) is not implemented: max pooling is differentiable once",
+                                 kind: .invalidArgument)
+            }
+
+        case .avgPool2d(let a):
+            out[0] = try g(.avgPool2dGrad(a), u, x[0])
+
+        case .avgPool2dGrad(let a):
+            // Average pooling is linear: the adjoint of its adjoint is itself.
+            if want(0) { out[0] = try g(.avgPool2d(a), u) }
         }
         return out
     }

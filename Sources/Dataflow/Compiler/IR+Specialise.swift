@@ -1,3 +1,5 @@
+import DataflowKernels
+
 /// Specialisation: concrete shapes for one set of feed shapes.
 extension IR {
     /// Fills `concrete` for every value from the feed shapes, the current parameter
@@ -62,6 +64,20 @@ extension IR {
                     shape = ins[0]
                 case .argmax(let axis):
                     shape = ins[0].enumerated().filter { $0.offset != axis }.map(\.element)
+                case .conv2d(let a):
+                    let g = try convGeometry(i, a, input: ins[0], outputChannels: ins[1].count == 4 ? ins[1][3] : 0)
+                    shape = [g.batch, g.outputHeight, g.outputWidth, g.outputChannels]
+                case .conv2dBackwardInput:
+                    shape = ins[2]
+                case .conv2dBackwardKernel(let a):
+                    shape = [a.kernelHeight, a.kernelWidth, ins[0].count == 4 ? ins[0][3] : 0, ins[1].count == 4 ? ins[1][3] : 0]
+                case .maxPool2d(let a), .avgPool2d(let a):
+                    let g = try poolGeometry(i, a, input: ins[0])
+                    shape = [g.batch, g.outputHeight, g.outputWidth, g.channels]
+                case .maxPool2dGrad:
+                    shape = ins[0]
+                case .avgPool2dGrad:
+                    shape = ins[1]
                 }
             }
             values[i].concrete = shape
@@ -70,6 +86,30 @@ extension IR {
                     throw RuntimeError(message: "\(label(i)): expected shape \(v.shape) but the feeds give \(shape)", kind: .shapeMismatch(label(i)))
                 }
             }
+        }
+    }
+
+    /// The kernels' geometry of convolution value `i` for concrete input shape `input`.
+    func convGeometry(_ i: Int, _ a: Conv2DAttributes, input: [Int], outputChannels: Int) throws -> Conv2DGeometry {
+        guard input.count == 4 else {
+            throw RuntimeError(message: "\(label(i)): input shape \(input) is not rank 4", kind: .shapeMismatch(label(i)))
+        }
+        do {
+            return try a.geometry(batch: input[0], height: input[1], width: input[2], channels: input[3], outputChannels: outputChannels)
+        } catch {
+            throw RuntimeError(message: "\(label(i)): \(error.message)", kind: .shapeMismatch(label(i)))
+        }
+    }
+
+    /// The kernels' geometry of pooling value `i` for concrete input shape `input`.
+    func poolGeometry(_ i: Int, _ a: Pool2DAttributes, input: [Int]) throws -> Pool2DGeometry {
+        guard input.count == 4 else {
+            throw RuntimeError(message: "\(label(i)): input shape \(input) is not rank 4", kind: .shapeMismatch(label(i)))
+        }
+        do {
+            return try a.geometry(batch: input[0], height: input[1], width: input[2], channels: input[3])
+        } catch {
+            throw RuntimeError(message: "\(label(i)): \(error.message)", kind: .shapeMismatch(label(i)))
         }
     }
 

@@ -45,7 +45,7 @@ struct Lowering {
     private(set) var ownedSlots: [(slot: Int, dtype: DType, count: Int)] = []
     /// Bytes of the staging buffers of updates that cannot run in place.
     private(set) var stagingBytes = 0
-    private(set) var flops: Double = 0
+    var flops: Double = 0   // set by the image-layer lowering too (Lowering+ImageLayers.swift)
 
     init(ir: IR, plan: MemoryPlan, options: CompileOptions, workers: Int) throws {
         self.ir = ir
@@ -144,12 +144,6 @@ struct Lowering {
             default:
                 break
             }
-            for input in v.inputs where ir.values[input].concrete.count > 2 {
-                throw CompileError(message: "\(ir.label(i)) reads \(ir.label(input)) of shape \(ir.values[input].concrete): compiled programs support tensors of rank ≤ 2 (the reference interpreter handles any rank)", kind: .unsupported)
-            }
-            if v.concrete.count > 2 {
-                throw CompileError(message: "\(ir.label(i)) has shape \(v.concrete): compiled programs support tensors of rank ≤ 2 (the reference interpreter handles any rank)", kind: .unsupported)
-            }
             let dependencies = Array(Set(v.inputs.compactMap { done[root($0)] })).sorted()
             let floatType = v.inputs.first.map { ir.values[$0].dtype } ?? v.dtype
             let bodies: [PendingTask]
@@ -160,8 +154,10 @@ struct Lowering {
                 throw CompileError(message: "\(ir.label(i)): no kernel computes an int32 result from int32 inputs", kind: .unsupported)
             }
             var ids: [Int] = []
+            let first = tasks.count
             for var task in bodies {
-                task.dependencies = dependencies
+                // A body's own dependencies are indices among the value's bodies.
+                task.dependencies = dependencies + task.dependencies.map { first + $0 }
                 tasks.append(task)
                 ids.append(tasks.count - 1)
             }
@@ -360,7 +356,7 @@ struct Lowering {
         return (0..<wanted).map { c in (rows * c / wanted)..<(rows * (c + 1) / wanted) }
     }
 
-    private func task(_ i: Int, _ suffix: String = "", kind: TaskKind, cost: Double,
+    func task(_ i: Int, _ suffix: String = "", kind: TaskKind, cost: Double,
                       _ body: @escaping @Sendable () throws -> Void) -> PendingTask {
         PendingTask(name: ir.label(i) + suffix, cost: cost, kind: kind, body: guarded(ir.label(i), body), dependencies: [])
     }
@@ -374,12 +370,21 @@ struct Lowering {
 
     private mutating func makeTasks<T: KernelScalar>(_ i: Int, _: T.Type) throws -> [PendingTask] {
         let v = ir.values[i]
+        var (kind, out, ins) = (v.kind, refs[i]!, v.inputs.map { refs[$0]! })
+        if case .op(let op) = v.kind, IR.isImageLayer(op) {
+            return try makeImageLayerTasks(i, op, T.self, out: out, ins: ins)
+        }
+        if out.shape.count > 2 || ins.contains(where: { $0.shape.count > 2 }) {
+            (kind, out, ins) = try flattened(i, kind, out, ins)
+        }
+        return try makeTasks(i, kind, T.self, out: out, ins: ins)
+    }
+
+    private mutating func makeTasks<T: KernelScalar>(_ i: Int, _ kind: IR.Kind, _: T.Type, out: ValueRef, ins: [ValueRef]) throws -> [PendingTask] {
         let b = bindings
-        let out = refs[i]!
-        let ins = v.inputs.map { refs[$0]! }
         let count = Double(out.count)
         let elementCost = 1.0e-9   // seconds per element touched: a rough memory-bound estimate
-        switch v.kind {
+        switch kind {
         case .gemm(let ta, let tb, let epilogueKind):
             let (m, n) = out.matrixShape
             let k = ta ? ins[0].matrixShape.rows : ins[0].matrixShape.cols
@@ -507,6 +512,8 @@ struct Lowering {
         switch op {
         case .placeholder, .parameter, .constant, .scalar, .reshape, .stopGradient:
             return []
+        case .conv2d, .conv2dBackwardInput, .conv2dBackwardKernel, .maxPool2d, .maxPool2dGrad, .avgPool2d, .avgPool2dGrad:
+            return try makeImageLayerTasks(i, op, T.self, out: out, ins: ins)
         case .zerosLike:
             return single(.elementwise) { try Elementwise.fill(T(0), into: out.view(b, T.self)) }
         case .matmul(let ta, let tb):

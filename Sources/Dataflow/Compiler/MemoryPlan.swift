@@ -30,6 +30,11 @@ struct MemoryPlan {
     var outputSlots: [(value: Int, count: Int, dtype: DType)] = []
     /// Extra (reader → writer) ordering edges for large graphs (by value index).
     var extraEdges: [(Int, Int)] = []
+    /// Arena scratch of the values that need some while they run (convolutions:
+    /// `IR.scratchCount`): value index → offset in the arena of the value's dtype.
+    /// A scratch block is placed like a value read only by its owner, so it is free
+    /// again for any value that the owner precedes.
+    var scratchOffsets: [Int: Int] = [:]
 
     /// Peak bytes of intermediate buffers (the arenas).
     var peakIntermediateBytes: Int {
@@ -121,30 +126,44 @@ struct MemoryPlan {
             let last = readers[i].max() ?? i
             releaseAt[last].append(i)
         }
+        /// A block of `need` elements for value `u` (best fit among the free blocks
+        /// that are safe for `u`, else new space at the end of the arena).
+        func allocate(_ u: Int, _ dtype: DType, _ need: Int, readers: [Int]) -> Block {
+            let size = (need + MemoryPlan.alignment - 1) / MemoryPlan.alignment * MemoryPlan.alignment
+            var list = free[dtype, default: []]
+            var best: Int?
+            for (b, block) in list.enumerated() where block.size >= size {
+                if exact && !block.previousReaders.allSatisfy({ isAncestor($0, of: u) }) { continue }
+                if best == nil || block.size < list[best!].size { best = b }
+            }
+            let block: Block
+            if let best {
+                block = Block(offset: list[best].offset, size: list[best].size, previousReaders: readers)
+                if !exact { for r in list[best].previousReaders where r != u { extraEdges.append((r, u)) } }
+                list.remove(at: best)
+            } else {
+                let offset = arenaSize[dtype, default: 0]
+                arenaSize[dtype] = offset + size
+                block = Block(offset: offset, size: size, previousReaders: readers)
+            }
+            free[dtype] = list
+            return block
+        }
         for u in 0..<n {
             if isArena[u] {
                 let dtype = ir.values[u].dtype
-                let need = max(1, ir.values[u].concrete.reduce(1, *))
-                let size = (need + MemoryPlan.alignment - 1) / MemoryPlan.alignment * MemoryPlan.alignment
-                var list = free[dtype, default: []]
-                var best: Int?
-                for (b, block) in list.enumerated() where block.size >= size {
-                    if exact && !block.previousReaders.allSatisfy({ isAncestor($0, of: u) }) { continue }
-                    if best == nil || block.size < list[best!].size { best = b }
-                }
-                let block: Block
-                if let best {
-                    block = Block(offset: list[best].offset, size: list[best].size, previousReaders: readers[u])
-                    if !exact { for r in list[best].previousReaders where r != u { extraEdges.append((r, u)) } }
-                    list.remove(at: best)
-                } else {
-                    let offset = arenaSize[dtype, default: 0]
-                    arenaSize[dtype] = offset + size
-                    block = Block(offset: offset, size: size, previousReaders: readers[u])
-                }
-                free[dtype] = list
+                let block = allocate(u, dtype, max(1, ir.values[u].concrete.reduce(1, *)), readers: readers[u])
                 blockOf[u] = block
                 locations[u] = .arena(dtype, offset: block.offset)
+            }
+            // Scratch used only while u runs: taken now (disjoint from u's inputs and
+            // output, which are all live), free again after u.
+            let scratch = ir.scratchCount(u)
+            var scratchBlock: Block?
+            if scratch > 0 {
+                let block = allocate(u, ir.values[u].dtype, scratch, readers: [u])
+                scratchOffsets[u] = block.offset
+                scratchBlock = block
             }
             // Values whose last reader is u are free after u (for values produced later).
             for dead in releaseAt[u] {
@@ -153,6 +172,7 @@ struct MemoryPlan {
                     free[ir.values[dead].dtype, default: []].append(block)
                 }
             }
+            if let scratchBlock { free[ir.values[u].dtype, default: []].append(scratchBlock) }
         }
     }
 

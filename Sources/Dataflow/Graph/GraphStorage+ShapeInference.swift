@@ -96,11 +96,11 @@ extension GraphStorage {
         return dtype
     }
 
-    private func requireRank(_ op: Op, _ id: NodeID, _ ranks: Set<Int>, role: String) throws {
+    private func requireRank(_ op: Op, _ id: NodeID, _ ranks: Set<Int>, role: String, kind: GraphError.Kind = .other) throws {
         let r = nodes[id.rawValue].shape.rank
         guard ranks.contains(r) else {
             let want = ranks.sorted().map(String.init).joined(separator: " or ")
-            throw GraphError("\(op.name): \(role) \(labelWithShape(id)) has rank \(r); expected rank \(want)")
+            throw GraphError("\(op.name): \(role) \(labelWithShape(id)) has rank \(r); expected rank \(want)", kind: kind)
         }
     }
 
@@ -238,3 +238,118 @@ extension GraphStorage {
         }
     }
 }
+        case .conv2d(let a):
+            let dtype = try requireFloat(op, inputs)
+            try requireRank(op, inputs[0], [4], role: "input", kind: .shapeMismatch)
+            try checkConvKernel(op, a, inputs[1], channelsOf: inputs[0])
+            let out = try convOutput(op, a, inputs[0])
+            return (dtype, Shape([shapes[0].dims[0], out.h, out.w, shapes[1].dims[3]]))
+        case .conv2dBackwardInput(let a):
+            // (dy, kernel, like x)
+            let dtype = try requireFloat(op, [inputs[0], inputs[1]])
+            try requireRank(op, inputs[2], [4], role: "like", kind: .shapeMismatch)
+            try requireRank(op, inputs[0], [4], role: "output gradient", kind: .shapeMismatch)
+            try checkConvKernel(op, a, inputs[1], channelsOf: inputs[2])
+            let out = try convOutput(op, a, inputs[2])
+            let expected = Shape([shapes[2].dims[0], out.h, out.w, shapes[1].dims[3]])
+            try requireShape(op, inputs[0], expected, of: "the convolution of \(labelWithShape(inputs[2])) by \(labelWithShape(inputs[1]))")
+            return (dtype, shapes[2])
+        case .conv2dBackwardKernel(let a):
+            // (x, dy)
+            let dtype = try requireFloat(op, inputs)
+            try requireRank(op, inputs[0], [4], role: "input", kind: .shapeMismatch)
+            try requireRank(op, inputs[1], [4], role: "output gradient", kind: .shapeMismatch)
+            try checkConvAttributes(op, a)
+            let out = try convOutput(op, a, inputs[0])
+            let expected = Shape([shapes[0].dims[0], out.h, out.w, shapes[1].dims[3]])
+            try requireShape(op, inputs[1], expected, of: "the convolution of \(labelWithShape(inputs[0])) by a \(a.kernelHeight)×\(a.kernelWidth) kernel")
+            return (dtype, Shape([a.kernelHeight, a.kernelWidth, shapes[0].dims[3], shapes[1].dims[3]]))
+        case .maxPool2d(let a), .avgPool2d(let a):
+            let dtype = try requireFloat(op, inputs)
+            try requireRank(op, inputs[0], [4], role: "input", kind: .shapeMismatch)
+            let out = try poolOutput(op, a, inputs[0])
+            return (dtype, Shape([shapes[0].dims[0], out.h, out.w, shapes[0].dims[3]]))
+        case .maxPool2dGrad(let a), .avgPool2dGrad(let a):
+            // maxPool2dGrad: (x, dy); avgPool2dGrad: (dy, like x).
+            let (x, dy) = op == .maxPool2dGrad(a) ? (inputs[0], inputs[1]) : (inputs[1], inputs[0])
+            let dtype = try requireFloat(op, inputs)
+            try requireRank(op, x, [4], role: op == .maxPool2dGrad(a) ? "input" : "like", kind: .shapeMismatch)
+            let out = try poolOutput(op, a, x)
+            let xs = nodes[x.rawValue].shape
+            try requireShape(op, dy, Shape([xs.dims[0], out.h, out.w, xs.dims[3]]), of: "the pooling of \(labelWithShape(x))")
+            return (dtype, xs)
+        }
+    }
+
+    /// Throws unless `id`'s shape can equal `expected` at run time.
+    private func requireShape(_ op: Op, _ id: NodeID, _ expected: Shape, of what: String) throws {
+        guard Self.compatible(nodes[id.rawValue].shape, expected) else {
+            throw GraphError("\(op.name): \(labelWithShape(id)) should have shape \(expected), the shape of \(what)", kind: .shapeMismatch)
+        }
+    }
+
+    private func checkConvAttributes(_ op: Op, _ a: Conv2DAttributes) throws {
+        for (v, what) in [(a.kernelHeight, "kernel height"), (a.kernelWidth, "kernel width"), (a.strideHeight, "stride height"),
+                          (a.strideWidth, "stride width"), (a.dilationHeight, "dilation height"), (a.dilationWidth, "dilation width")]
+        where v < 1 {
+            throw GraphError("\(op.name): \(what) \(v) must be ≥ 1", kind: .invalidArgument)
+        }
+        for (v, what) in [(a.padTop, "top"), (a.padBottom, "bottom"), (a.padLeft, "left"), (a.padRight, "right")] where v < 0 {
+            throw GraphError("\(op.name): \(what) padding \(v) must be ≥ 0", kind: .invalidArgument)
+        }
+    }
+
+    /// Checks a kernel [KH, KW, C, O] against the attributes and the channels of `x`.
+    private func checkConvKernel(_ op: Op, _ a: Conv2DAttributes, _ kernel: NodeID, channelsOf x: NodeID) throws {
+        try checkConvAttributes(op, a)
+        try requireRank(op, kernel, [4], role: "kernel", kind: .shapeMismatch)
+        let k = nodes[kernel.rawValue].shape.dims
+        guard Self.compatible(k[0], a.kernelHeight), Self.compatible(k[1], a.kernelWidth) else {
+            throw GraphError("\(op.name): kernel \(labelWithShape(kernel)) is not \(a.kernelHeight)×\(a.kernelWidth) as the attributes say",
+                             kind: .shapeMismatch)
+        }
+        let c = nodes[x.rawValue].shape.dims[3]
+        guard Self.compatible(k[2], c) else {
+            throw GraphError("\(op.name): \(labelWithShape(x)) has \(c!) channels but kernel \(labelWithShape(kernel)) expects \(k[2]!)",
+                             kind: .shapeMismatch)
+        }
+    }
+
+    /// The output height and width of a convolution of `x` (nil where unknown).
+    private func convOutput(_ op: Op, _ a: Conv2DAttributes, _ x: NodeID) throws -> (h: Int?, w: Int?) {
+        let dims = nodes[x.rawValue].shape.dims
+        func size(_ n: Int?, _ before: Int, _ after: Int, _ k: Int, _ s: Int, _ d: Int, _ axis: String) throws -> Int? {
+            guard let n else { return nil }
+            let extent = d * (k - 1) + 1, padded = n + before + after
+            guard extent <= padded else {
+                throw GraphError("\(op.name): the dilated kernel's \(axis) \(extent) is larger than the padded \(axis) \(padded) of \(labelWithShape(x))",
+                                 kind: .shapeMismatch)
+            }
+            return (padded - extent) / s + 1
+        }
+        return (try size(dims[1], a.padTop, a.padBottom, a.kernelHeight, a.strideHeight, a.dilationHeight, "height"),
+                try size(dims[2], a.padLeft, a.padRight, a.kernelWidth, a.strideWidth, a.dilationWidth, "width"))
+    }
+
+    /// The output height and width of a pooling of `x` (nil where unknown).
+    private func poolOutput(_ op: Op, _ a: Pool2DAttributes, _ x: NodeID) throws -> (h: Int?, w: Int?) {
+        for (v, what) in [(a.windowHeight, "window height"), (a.windowWidth, "window width"),
+                          (a.strideHeight, "stride height"), (a.strideWidth, "stride width")] where v < 1 {
+            throw GraphError("\(op.name): \(what) \(v) must be ≥ 1", kind: .invalidArgument)
+        }
+        for (v, what, k) in [(a.padTop, "top", a.windowHeight), (a.padBottom, "bottom", a.windowHeight),
+                             (a.padLeft, "left", a.windowWidth), (a.padRight, "right", a.windowWidth)] where v < 0 || v >= k {
+            throw GraphError("\(op.name): \(what) padding \(v) must be in 0..<\(k) (the window), so that no window is all padding",
+                             kind: .invalidArgument)
+        }
+        let dims = nodes[x.rawValue].shape.dims
+        func size(_ n: Int?, _ before: Int, _ after: Int, _ k: Int, _ s: Int, _ axis: String) throws -> Int? {
+            guard let n else { return nil }
+            let padded = n + before + after
+            guard k <= padded else {
+                throw GraphError("\(op.name): the window's \(axis) \(k) is larger than the padded \(axis) \(padded) of \(labelWithShape(x))",
+                                 kind: .shapeMismatch)
+            }
+            return (padded - k) / s + 1
+        return (try size(dims[1], a.padTop, a.padBottom, a.windowHeight, a.strideHeight, "height"),
+                try size(dims[2], a.padLeft, a.padRight, a.windowWidth, a.strideWidth, "width"))

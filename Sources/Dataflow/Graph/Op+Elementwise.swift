@@ -58,7 +58,8 @@ extension Op {
         case .placeholder, .parameter, .constant, .scalar, .zerosLike, .matmul, .transpose, .reshape,
              .sum, .mean, .max, .maxGrad, .meanGrad, .broadcastLike, .sumToShapeOf,
              .softmax, .logSoftmax, .softmaxGrad, .logSoftmaxGrad, .gatherLabels, .scatterLabels,
-             .crossEntropy, .crossEntropyGrad, .argmax, .stopGradient:
+             .crossEntropy, .crossEntropyGrad, .argmax, .stopGradient,
+             .conv2d, .conv2dBackwardInput, .conv2dBackwardKernel, .maxPool2d, .maxPool2dGrad, .avgPool2d, .avgPool2dGrad:
             nil
         }
     }

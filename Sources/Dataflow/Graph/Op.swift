@@ -93,6 +93,26 @@ public enum Op: Hashable, Sendable {
     /// `(x, lo, hi) -> min(max(x, lo), hi)`. Gradient to `x` where `lo ≤ x ≤ hi`;
     /// none to the bounds.
     case clamp
+
+    // Network layers over NHWC images (`Tensor+Conv.swift`).
+    /// `(x [N, H, W, C], kernel [KH, KW, C, O]) -> [N, OH, OW, O]`: 2-D convolution
+    /// (cross-correlation) with the attributes' stride, padding and dilation.
+    case conv2d(Conv2DAttributes)
+    /// `(dy [N, OH, OW, O], kernel, like x [N, H, W, C]) -> dx`: the adjoint of `conv2d`
+    /// in its input (`like` gives the input's shape only).
+    case conv2dBackwardInput(Conv2DAttributes)
+    /// `(x [N, H, W, C], dy [N, OH, OW, O]) -> dk [KH, KW, C, O]`: the adjoint of
+    /// `conv2d` in its kernel, summed over the batch.
+    case conv2dBackwardKernel(Conv2DAttributes)
+    /// `(x [N, H, W, C]) -> [N, OH, OW, C]`: the maximum of each window.
+    case maxPool2d(Pool2DAttributes)
+    /// `(x, dy [N, OH, OW, C]) -> dx`: each `dy` routed to its window's first maximum.
+    /// `x` only selects. Not differentiable again in `dy` (its VJP throws).
+    case maxPool2dGrad(Pool2DAttributes)
+    /// `(x [N, H, W, C]) -> [N, OH, OW, C]`: the mean of each window.
+    case avgPool2d(Pool2DAttributes)
+    /// `(dy [N, OH, OW, C], like x) -> dx`: the adjoint of `avgPool2d` (`like` gives the shape only).
+    case avgPool2dGrad(Pool2DAttributes)
 }
 
 extension Op {
@@ -155,6 +175,13 @@ extension Op {
         case .notEqual: "notEqual"
         case .select: "select"
         case .clamp: "clamp"
+        case .conv2d: "conv2d"
+        case .conv2dBackwardInput: "conv2dBackwardInput"
+        case .conv2dBackwardKernel: "conv2dBackwardKernel"
+        case .maxPool2d: "maxPool2d"
+        case .maxPool2dGrad: "maxPool2dGrad"
+        case .avgPool2d: "avgPool2d"
+        case .avgPool2dGrad: "avgPool2dGrad"
         }
     }
 
@@ -170,6 +197,8 @@ extension Op {
         case .sum(let a), .mean(let a), .max(let a), .maxGrad(let a), .meanGrad(let a): "\(name)(axes: \(a))"
         case .argmax(let axis): "argmax(axis: \(axis))"
         case .pow(let p): "pow(\(p))"
+        case .conv2d(let a), .conv2dBackwardInput(let a), .conv2dBackwardKernel(let a): "\(name)(\(a))"
+        case .maxPool2d(let a), .maxPool2dGrad(let a), .avgPool2d(let a), .avgPool2dGrad(let a): "\(name)(\(a))"
         default: name
         }
     }
@@ -188,11 +217,12 @@ extension Op {
         case .placeholder, .parameter, .constant, .scalar: 0
         case .zerosLike, .transpose, .reshape, .neg, .exp, .log, .sigmoid, .tanh, .relu,
              .sum, .mean, .max, .softmax, .logSoftmax, .argmax, .stopGradient,
-             .sqrt, .rsqrt, .square, .abs, .sign, .log1p, .expm1, .pow: 1
+             .sqrt, .rsqrt, .square, .abs, .sign, .log1p, .expm1, .pow, .maxPool2d, .avgPool2d: 1
         case .matmul, .add, .sub, .mul, .div, .sigmoidGrad, .tanhGrad, .reluGrad, .meanGrad,
              .broadcastLike, .sumToShapeOf, .softmaxGrad, .logSoftmaxGrad, .gatherLabels, .crossEntropy,
-             .maximum, .minimum, .greater, .greaterEqual, .less, .lessEqual, .equal, .notEqual: 2
-        case .maxGrad, .scatterLabels, .crossEntropyGrad, .select, .clamp: 3
+             .maximum, .minimum, .greater, .greaterEqual, .less, .lessEqual, .equal, .notEqual,
+             .conv2d, .conv2dBackwardKernel, .maxPool2dGrad, .avgPool2dGrad: 2
+        case .maxGrad, .scatterLabels, .crossEntropyGrad, .select, .clamp, .conv2dBackwardInput: 3
         }
     }
 
@@ -210,9 +240,13 @@ extension Op {
         case .maxGrad: index == 2      // x and y only select
         case .select: index != 0       // the mask only selects
         case .clamp: index == 0        // the bounds get none (documented on the case)
+        case .conv2dBackwardInput: index != 2   // `like` gives the shape only
+        case .maxPool2dGrad: index == 1         // x only selects
+        case .avgPool2dGrad: index == 0         // `like` gives the shape only
         case .matmul, .transpose, .reshape, .add, .sub, .mul, .div, .neg, .exp, .log, .sigmoid, .tanh, .relu,
              .sigmoidGrad, .tanhGrad, .sum, .mean, .max, .softmax, .logSoftmax, .softmaxGrad, .logSoftmaxGrad,
-             .sqrt, .rsqrt, .square, .abs, .log1p, .expm1, .pow, .maximum, .minimum: true
+             .sqrt, .rsqrt, .square, .abs, .log1p, .expm1, .pow, .maximum, .minimum,
+             .conv2d, .conv2dBackwardKernel, .maxPool2d, .avgPool2d: true
         }
     }
 

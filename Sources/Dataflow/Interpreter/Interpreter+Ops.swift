@@ -230,7 +230,153 @@ extension Interpreter {
                 seen[map[i]] = true
             }
             return DenseValue(shape: outShape, data: index)
+
+        case .conv2d(let a):
+            let g = try convGeometry(a, input: x[0].shape, kernel: x[1].shape, name)
+            var out = [Double](repeating: 0, count: g.n * g.oh * g.ow * g.o)
+            g.forEachTap { n, oh, ow, kh, kw, ih, iw in
+                for c in 0..<g.c {
+                    let v = x[0].data[((n * g.h + ih) * g.w + iw) * g.c + c]
+                    for o in 0..<g.o {
+                        out[((n * g.oh + oh) * g.ow + ow) * g.o + o] += v * x[1].data[((kh * g.kw + kw) * g.c + c) * g.o + o]
+                    }
+                }
+            }
+            return DenseValue(shape: [g.n, g.oh, g.ow, g.o], data: out)
+
+        case .conv2dBackwardInput(let a):
+            let (dy, k, like) = (x[0], x[1], x[2].shape)
+            let g = try convGeometry(a, input: like, kernel: k.shape, name)
+            try requireShape(dy.shape, [g.n, g.oh, g.ow, g.o], describe(0), name)
+            var out = [Double](repeating: 0, count: like.reduce(1, *))
+            g.forEachTap { n, oh, ow, kh, kw, ih, iw in
+                for c in 0..<g.c {
+                    var s = 0.0
+                    for o in 0..<g.o {
+                        s += dy.data[((n * g.oh + oh) * g.ow + ow) * g.o + o] * k.data[((kh * g.kw + kw) * g.c + c) * g.o + o]
+                    }
+                    out[((n * g.h + ih) * g.w + iw) * g.c + c] += s
+                }
+            }
+            return DenseValue(shape: like, data: out)
+
+        case .conv2dBackwardKernel(let a):
+            let (input, dy) = (x[0], x[1])
+            guard input.shape.count == 4, dy.shape.count == 4 else {
+                throw RuntimeError(message: "\(name): \(describe(0)) and \(describe(1)) should have rank 4", kind: .shapeMismatch(name))
+            }
+            let kshape = [a.kernelHeight, a.kernelWidth, input.shape[3], dy.shape[3]]
+            let g = try convGeometry(a, input: input.shape, kernel: kshape, name)
+            try requireShape(dy.shape, [g.n, g.oh, g.ow, g.o], describe(1), name)
+            var out = [Double](repeating: 0, count: kshape.reduce(1, *))
+            g.forEachTap { n, oh, ow, kh, kw, ih, iw in
+                for c in 0..<g.c {
+                    let v = input.data[((n * g.h + ih) * g.w + iw) * g.c + c]
+                    for o in 0..<g.o {
+                        out[((kh * g.kw + kw) * g.c + c) * g.o + o] += v * dy.data[((n * g.oh + oh) * g.ow + ow) * g.o + o]
+                    }
+                }
+            }
+            return DenseValue(shape: kshape, data: out)
+
+        case .maxPool2d(let a), .avgPool2d(let a):
+            let g = try poolGeometry(a, input: x[0].shape, name)
+            let isMax = node.op == .maxPool2d(a)
+            var out = [Double](repeating: 0, count: g.n * g.oh * g.ow * g.c)
+            for n in 0..<g.n { for oh in 0..<g.oh { for ow in 0..<g.ow { for c in 0..<g.c {
+                var best = -Double.infinity, total = 0.0, inside = 0
+                for ih in g.rows(oh) { for iw in g.cols(ow) {
+                    let v = x[0].data[((n * g.h + ih) * g.w + iw) * g.c + c]
+                    if inside == 0 || v > best || (v.isNaN && !best.isNaN) { best = v }
+                    total += v
+                    inside += 1
+                } }
+                out[((n * g.oh + oh) * g.ow + ow) * g.c + c] = isMax ? best : total / Double(a.countIncludesPadding ? g.kh * g.kw : inside)
+            } } } }
+            return DenseValue(shape: [g.n, g.oh, g.ow, g.c], data: out)
+
+        case .maxPool2dGrad(let a), .avgPool2dGrad(let a):
+            let isMax = node.op == .maxPool2dGrad(a)
+            let (input, dy) = isMax ? (x[0], x[1]) : (x[1], x[0])
+            let g = try poolGeometry(a, input: input.shape, name)
+            try requireShape(dy.shape, [g.n, g.oh, g.ow, g.c], describe(isMax ? 1 : 0), name)
+            var out = [Double](repeating: 0, count: input.count)
+            for n in 0..<g.n { for oh in 0..<g.oh { for ow in 0..<g.ow { for c in 0..<g.c {
+                let d = dy.data[((n * g.oh + oh) * g.ow + ow) * g.c + c]
+                var best = -Double.infinity, at = -1, inside = 0
+                for ih in g.rows(oh) { for iw in g.cols(ow) {
+                    let k = ((n * g.h + ih) * g.w + iw) * g.c + c
+                    if at < 0 || input.data[k] > best || (input.data[k].isNaN && !best.isNaN) { best = input.data[k]; at = k }
+                    inside += 1
+                } }
+                if isMax {
+                    out[at] += d
+                } else {
+                    let share = d / Double(a.countIncludesPadding ? g.kh * g.kw : inside)
+                    for ih in g.rows(oh) { for iw in g.cols(ow) { out[((n * g.h + ih) * g.w + iw) * g.c + c] += share } }
+                }
+            } } } }
+            return DenseValue(shape: input.shape, data: out)
         }
+    }
+
+    private func requireShape(_ shape: [Int], _ expected: [Int], _ what: String, _ name: String) throws {
+        guard shape == expected else {
+            throw RuntimeError(message: "\(name): \(what) should have shape \(Shape.describe(expected))", kind: .shapeMismatch(name))
+        }
+    }
+
+    /// The concrete sizes of a convolution, with a visitor of its taps inside the input.
+    private struct ConvSizes {
+        let n: Int, h: Int, w: Int, c: Int, kh: Int, kw: Int, o: Int, oh: Int, ow: Int
+        let a: Conv2DAttributes
+
+        /// Calls `body(n, oh, ow, kh, kw, ih, iw)` for every tap that reads an input pixel (not padding).
+        func forEachTap(_ body: (Int, Int, Int, Int, Int, Int, Int) -> Void) {
+            for n in 0..<n { for oh in 0..<oh { for ow in 0..<ow { for kh in 0..<kh { for kw in 0..<kw {
+                let ih = oh * a.strideHeight - a.padTop + kh * a.dilationHeight
+                let iw = ow * a.strideWidth - a.padLeft + kw * a.dilationWidth
+                if ih >= 0 && ih < h && iw >= 0 && iw < w { body(n, oh, ow, kh, kw, ih, iw) }
+            } } } } }
+        }
+    }
+
+    private func convGeometry(_ a: Conv2DAttributes, input: [Int], kernel: [Int], _ name: String) throws -> ConvSizes {
+        guard input.count == 4, kernel.count == 4, kernel[0] == a.kernelHeight, kernel[1] == a.kernelWidth, kernel[2] == input[3] else {
+            throw RuntimeError(message: "\(name): input \(Shape.describe(input)) and kernel \(Shape.describe(kernel)) do not fit (\(a))",
+                               kind: .shapeMismatch(name))
+        }
+        let padded = (input[1] + a.padTop + a.padBottom, input[2] + a.padLeft + a.padRight)
+        let extent = (a.dilationHeight * (a.kernelHeight - 1) + 1, a.dilationWidth * (a.kernelWidth - 1) + 1)
+        guard extent.0 <= padded.0, extent.1 <= padded.1 else {
+            throw RuntimeError(message: "\(name): the dilated kernel is larger than the padded input \(Shape.describe(input))",
+                               kind: .shapeMismatch(name))
+        }
+        return ConvSizes(n: input[0], h: input[1], w: input[2], c: input[3], kh: kernel[0], kw: kernel[1], o: kernel[3],
+                         oh: (padded.0 - extent.0) / a.strideHeight + 1, ow: (padded.1 - extent.1) / a.strideWidth + 1, a: a)
+    }
+
+    /// The concrete sizes of a pooling, with each window's input rows and columns (padding excluded).
+    private struct PoolSizes {
+        let n: Int, h: Int, w: Int, c: Int, kh: Int, kw: Int, oh: Int, ow: Int
+        let a: Pool2DAttributes
+        func rows(_ oh: Int) -> Range<Int> {
+            let start = oh * a.strideHeight - a.padTop
+            return Swift.max(start, 0)..<Swift.min(start + kh, h)
+        }
+        func cols(_ ow: Int) -> Range<Int> {
+            let start = ow * a.strideWidth - a.padLeft
+            return Swift.max(start, 0)..<Swift.min(start + kw, w)
+        }
+    }
+
+    private func poolGeometry(_ a: Pool2DAttributes, input: [Int], _ name: String) throws -> PoolSizes {
+        let padded = input.count == 4 ? (input[1] + a.padTop + a.padBottom, input[2] + a.padLeft + a.padRight) : (0, 0)
+        guard input.count == 4, a.windowHeight <= padded.0, a.windowWidth <= padded.1 else {
+            throw RuntimeError(message: "\(name): input \(Shape.describe(input)) does not fit the window (\(a))", kind: .shapeMismatch(name))
+        }
+        return PoolSizes(n: input[0], h: input[1], w: input[2], c: input[3], kh: a.windowHeight, kw: a.windowWidth,
+                         oh: (padded.0 - a.windowHeight) / a.strideHeight + 1, ow: (padded.1 - a.windowWidth) / a.strideWidth + 1, a: a)
     }
 
     private func unary(_ a: DenseValue, _ f: (Double) -> Double) -> DenseValue {
