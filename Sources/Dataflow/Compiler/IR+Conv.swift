@@ -20,7 +20,7 @@ extension IR {
     /// The convolution geometry of value `i` (a conv2d op or one of its backward ops)
     /// from the concrete shapes, or `nil` for any other value.
     func convGeometryOfValue(_ i: Int) throws -> Conv2DGeometry? {
-        guard case .op(let op) = values[i].kind else { return nil }
+        guard case .op(let op) = values[i].kind, IR.isImageLayer(op) else { return nil }   // cheap for every other value
         let ins = values[i].inputs.map { values[$0].concrete }
         if case .conv2d(let a) = op { return try convGeometry(i, a, input: ins[0], outputChannels: ins[1][3]) }
         if case .conv2dBackwardInput(let a) = op { return try convGeometry(i, a, input: ins[2], outputChannels: ins[1][3]) }

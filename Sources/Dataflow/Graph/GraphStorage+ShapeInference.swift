@@ -235,9 +235,6 @@ extension GraphStorage {
                 throw GraphError("argmax: axis \(axis) out of range for \(labelWithShape(inputs[0]))")
             }
             return (.int32, Self.reduced(shapes[0], axes: [axis]))
-        }
-    }
-}
         case .conv2d(let a):
             let dtype = try requireFloat(op, inputs)
             try requireRank(op, inputs[0], [4], role: "input", kind: .shapeMismatch)
@@ -351,5 +348,8 @@ extension GraphStorage {
                                  kind: .shapeMismatch)
             }
             return (padded - k) / s + 1
+        }
         return (try size(dims[1], a.padTop, a.padBottom, a.windowHeight, a.strideHeight, "height"),
                 try size(dims[2], a.padLeft, a.padRight, a.windowWidth, a.strideWidth, "width"))
+    }
+}
