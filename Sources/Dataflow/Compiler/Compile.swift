@@ -65,12 +65,12 @@ struct SymbolicProgram {
             throw CompileError(message: "compile: parameter '\(u.parameter.label)' is updated twice in one program", kind: .invalidUpdate)
         }
         for u in updates {
-            guard case .parameter = graph.node(u.parameter.id).op else {
+            guard case .parameter = graph.storedNode(u.parameter.id).op else {
                 throw CompileError(message: "compile: update target \(u.parameter.name ?? "#\(u.parameter.id.rawValue)") is not a parameter", kind: .invalidUpdate)
             }
-            guard graph.node(u.parameter.id).shape == graph.node(u.value.id).shape,
-                  graph.node(u.parameter.id).dtype == graph.node(u.value.id).dtype else {
-                throw CompileError(message: "compile: update of parameter '\(u.parameter.name ?? "?")' \(graph.node(u.parameter.id).shape) with a value of shape \(graph.node(u.value.id).shape) (\(graph.node(u.value.id).dtype))", kind: .invalidUpdate)
+            guard graph.storedNode(u.parameter.id).shape == graph.storedNode(u.value.id).shape,
+                  graph.storedNode(u.parameter.id).dtype == graph.storedNode(u.value.id).dtype else {
+                throw CompileError(message: "compile: update of parameter '\(u.parameter.name ?? "?")' \(graph.storedNode(u.parameter.id).shape) with a value of shape \(graph.storedNode(u.value.id).shape) (\(graph.storedNode(u.value.id).dtype))", kind: .invalidUpdate)
             }
         }
         if options.stabilize {
@@ -93,10 +93,10 @@ struct SymbolicProgram {
 
         // Every placeholder the program reads must be an input.
         let inputNames = Set(inputs.compactMap { t -> String? in
-            if case .placeholder(let name) = graph.node(t.id).op { return name } else { return nil }
+            if case .placeholder(let name) = graph.storedNode(t.id).op { return name } else { return nil }
         })
         for t in inputs {
-            guard case .placeholder = graph.node(t.id).op else {
+            guard case .placeholder = graph.storedNode(t.id).op else {
                 throw CompileError(message: "compile: input \(t.name ?? "#\(t.id.rawValue)") is not a placeholder", kind: .invalidInput)
             }
         }

@@ -38,9 +38,18 @@ public struct CompileOptions: Sendable {
     /// at least 8 (so tests of 1, 2, 4 and 8 workers run as asked on small machines).
     public static var maximumWorkers: Int { max(8, 4 * ProcessInfo.processInfo.activeProcessorCount) }
 
-    /// The worker count a function runs with.
-    /// - Throws: `CompileError` (`.invalidOption`) for fewer than one worker.
+    /// The worker count a function runs with, after checking every option.
+    /// - Throws: `CompileError` (`.invalidOption`) for fewer than one worker, fewer
+    ///   than one tile per matmul or element per task, a tile size that is not a
+    ///   positive finite number, or a cache limit below one program.
     func effectiveWorkers() throws -> Int {
+        func invalid(_ what: String) -> CompileError { CompileError(message: "compile: \(what)", kind: .invalidOption) }
+        if let tiles = tilesPerMatmul, tiles < 1 { throw invalid("tilesPerMatmul must be at least 1, got \(tiles)") }
+        guard elementsPerTask >= 1 else { throw invalid("elementsPerTask must be at least 1, got \(elementsPerTask)") }
+        guard minimumTileFlops.isFinite && minimumTileFlops > 0 else {
+            throw invalid("minimumTileFlops must be a positive finite number, got \(minimumTileFlops)")
+        }
+        guard programCacheLimit >= 1 else { throw invalid("programCacheLimit must be at least 1, got \(programCacheLimit)") }
         if checkNumerics { return 1 }
         let requested = workers ?? ProcessInfo.processInfo.activeProcessorCount
         guard requested >= 1 else {

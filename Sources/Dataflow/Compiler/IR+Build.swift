@@ -12,7 +12,7 @@ extension IR {
         var stack: [NodeID] = outputs + updates.flatMap { [$0.0, $0.1] }
         while let id = stack.popLast() {
             if needed.insert(id).inserted {
-                stack.append(contentsOf: graph.node(id).inputs)
+                stack.append(contentsOf: graph.storedNode(id).inputs)
             }
         }
         let order = needed.sorted()   // node ids are topological by construction
@@ -20,7 +20,7 @@ extension IR {
         var ir = IR()
         ir.values.reserveCapacity(order.count)
         for id in order {
-            let node = graph.node(id)
+            let node = graph.storedNode(id)
             index[id] = ir.values.count
             ir.values.append(Value(kind: .op(node.op), inputs: node.inputs.map { index[$0]! }, dtype: node.dtype,
                                    shape: node.shape, name: node.name, origin: id, isGradient: node.isGradient))

@@ -499,12 +499,12 @@ struct Lowering {
                 for k in 0..<labels.count {
                     let l = Int(buffer[labels.offset + k])
                     if l < 0 || l >= classes {
-                        throw RuntimeError(message: "\(name): label \(l) at row \(k) is out of range 0..<\(classes)",
+                        throw RuntimeError(message: "labels '\(name)': label \(l) at row \(k) is out of range 0..<\(classes)",
                                            kind: .labelOutOfRange(tensor: name, index: k, label: l, classes: classes))
                     }
                 }
                 do { try body() } catch let error as KernelError {
-                    throw RuntimeError(message: "\(name): \(error.message)")
+                    throw RuntimeError(message: "labels '\(name)': \(error.message)")
                 }
             }
         }

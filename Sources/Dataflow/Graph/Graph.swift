@@ -49,7 +49,18 @@ public final class Graph: Sendable {
     public var nodeCount: Int { storage.withLock { $0.nodes.count } }
 
     /// The node with id `id`.
-    public func node(_ id: NodeID) -> Node {
+    /// - Throws: `GraphError` (`.foreignTensor`) if the graph has no node `id`.
+    public func node(_ id: NodeID) throws -> Node {
+        try storage.withLock { s throws(GraphError) in
+            guard id.rawValue >= 0 && id.rawValue < s.nodes.count else {
+                throw GraphError("Graph.node: no node \(id) (the graph has \(s.nodes.count) nodes)", kind: .foreignTensor)
+            }
+            return s.nodes[id.rawValue]
+        }
+    }
+
+    /// The node `id` of a `Tensor` or an IR value (valid by construction).
+    func storedNode(_ id: NodeID) -> Node {
         storage.withLock { $0.nodes[id.rawValue] }
     }
 
@@ -64,7 +75,18 @@ public final class Graph: Sendable {
     }
 
     /// `name`, or `op#id` for an unnamed node: how errors and DOT name a node.
-    public func label(_ id: NodeID) -> String {
+    /// - Throws: `GraphError` (`.foreignTensor`) if the graph has no node `id`.
+    public func label(_ id: NodeID) throws -> String {
+        try storage.withLock { s throws(GraphError) in
+            guard id.rawValue >= 0 && id.rawValue < s.nodes.count else {
+                throw GraphError("Graph.label: no node \(id) (the graph has \(s.nodes.count) nodes)", kind: .foreignTensor)
+            }
+            return s.label(id)
+        }
+    }
+
+    /// The label of node `id` of a `Tensor` or an IR value (valid by construction).
+    func storedLabel(_ id: NodeID) -> String {
         storage.withLock { $0.label(id) }
     }
 
@@ -268,8 +290,8 @@ public final class Graph: Sendable {
         guard tensor.graph === self else {
             throw GraphError("\(function): \(tensor.label) belongs to another graph", kind: .foreignTensor)
         }
-        guard case .parameter(let pid) = node(tensor.id).op else {
-            throw GraphError("\(function): \(tensor.label) is a \(node(tensor.id).op.name), not a parameter", kind: .notAParameter)
+        guard case .parameter(let pid) = storedNode(tensor.id).op else {
+            throw GraphError("\(function): \(tensor.label) is a \(storedNode(tensor.id).op.name), not a parameter", kind: .notAParameter)
         }
         return pid
     }

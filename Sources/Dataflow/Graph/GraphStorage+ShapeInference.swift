@@ -67,6 +67,10 @@ extension GraphStorage {
             }
             return p
         }
+        if !target.isFullyKnown && known == 0 {
+            throw GraphError("reshape: \(labelWithShape(input)) to \(requested): a zero-sized dimension leaves the inferred one undetermined",
+                             kind: .invalidArgument)
+        }
         guard let count = x.shape.elementCount else { return target }
         if target.isFullyKnown {
             guard known == count else {
@@ -119,7 +123,7 @@ extension GraphStorage {
     private func checkAxes(_ op: Op, _ axes: [Int], of id: NodeID) throws {
         let rank = nodes[id.rawValue].shape.rank
         guard axes == Array(Set(axes)).sorted(), axes.allSatisfy({ $0 >= 0 && $0 < rank }) else {
-            throw GraphError("\(op.name): axes \(axes) of \(labelWithShape(id)): expected sorted, unique axes in 0..<\(rank)")
+            throw GraphError("\(op.name): axes \(axes) of \(labelWithShape(id)): expected sorted, unique axes in 0..<\(rank)", kind: .invalidArgument)
         }
     }
 
@@ -139,7 +143,8 @@ extension GraphStorage {
             let a = ta ? Array(shapes[0].dims.reversed()) : shapes[0].dims
             let b = tb ? Array(shapes[1].dims.reversed()) : shapes[1].dims
             guard Self.compatible(a[1], b[0]) else {
-                throw GraphError("matmul: \(labelWithShape(inputs[0]))\(ta ? "ᵀ" : "") and \(labelWithShape(inputs[1]))\(tb ? "ᵀ" : ""): inner dimensions \(a[1]!) and \(b[0]!) differ")
+                throw GraphError("matmul: \(labelWithShape(inputs[0]))\(ta ? "ᵀ" : "") and \(labelWithShape(inputs[1]))\(tb ? "ᵀ" : ""): inner dimensions \(a[1]!) and \(b[0]!) differ",
+                                 kind: .shapeMismatch)
             }
             return (dtype, Shape([a[0], b[1]]))
         case .transpose:
@@ -232,7 +237,7 @@ extension GraphStorage {
             return (dtype, shapes[0])
         case .argmax(let axis):
             guard axis >= 0, axis < shapes[0].rank else {
-                throw GraphError("argmax: axis \(axis) out of range for \(labelWithShape(inputs[0]))")
+                throw GraphError("argmax: axis \(axis) out of range for \(labelWithShape(inputs[0]))", kind: .invalidArgument)
             }
             return (.int32, Self.reduced(shapes[0], axes: [axis]))
         case .conv2d(let a):

@@ -84,9 +84,14 @@ public struct Shape: Hashable, Sendable, ExpressibleByArrayLiteral, CustomString
 }
 
 extension Shape {
+    /// The most elements one value may have: 2⁴⁰ (4 TiB of Float), far past any memory
+    /// this library runs in, so that a huge shape is refused with an error instead of
+    /// failing inside the allocator.
+    static let maximumElementCount = 1 << 40
+
     /// The element count of a concrete shape, or a thrown `GraphError`
-    /// (`.invalidArgument`) naming `context` for a negative dimension or a product
-    /// that overflows `Int`.
+    /// (`.invalidArgument`) naming `context` for a negative dimension or more than
+    /// `maximumElementCount` elements.
     static func checkedCount(_ concrete: [Int], _ context: String) throws(GraphError) -> Int {
         var n = 1
         for d in concrete {
@@ -98,6 +103,10 @@ extension Shape {
                 throw GraphError("\(context): shape \(describe(concrete)) has more elements than Int can count", kind: .invalidArgument)
             }
             n = product
+        }
+        guard n <= maximumElementCount || concrete.contains(0) else {
+            throw GraphError("\(context): shape \(describe(concrete)) has \(n) elements, more than the \(maximumElementCount) a value may have",
+                             kind: .invalidArgument)
         }
         return n
     }

@@ -28,26 +28,35 @@ public func softmax(_ x: Tensor) throws -> Tensor { try x.applying(.softmax) }
 /// Log-softmax over the last axis of a rank-1 or rank-2 tensor (stable).
 public func logSoftmax(_ x: Tensor) throws -> Tensor { try x.applying(.logSoftmax) }
 
-/// Sorted, unique, non-negative axes; `nil` means all axes. Negative axes count from the end.
-func normalizedAxes(_ axes: [Int]?, rank: Int) -> [Int] {
+/// Sorted, non-negative axes; `nil` means all axes. Negative axes count from the end
+/// (numpy's rule); an axis out of range or given twice throws (numpy refuses both).
+func normalizedAxes(_ axes: [Int]?, of x: Tensor, _ function: String) throws -> [Int] {
+    let rank = x.shape.rank
     guard let axes else { return Array(0..<rank) }
-    return Array(Set(axes.map { $0 < 0 ? $0 + rank : $0 })).sorted()
+    let resolved = axes.map { $0 < 0 ? $0 + rank : $0 }
+    for (given, axis) in zip(axes, resolved) where axis < 0 || axis >= rank {
+        throw GraphError("\(function): axis \(given) is out of range for \(x.label) \(x.shape) (rank \(rank))", kind: .invalidArgument)
+    }
+    guard Set(resolved).count == resolved.count else {
+        throw GraphError("\(function): axes \(axes) of \(x.label) name an axis twice", kind: .invalidArgument)
+    }
+    return resolved.sorted()
 }
 
 /// The sum over `axes` (all axes when `nil`), which are removed.
 public func sum(_ x: Tensor, axes: [Int]? = nil) throws -> Tensor {
-    try x.applying(.sum(axes: normalizedAxes(axes, rank: x.shape.rank)))
+    try x.applying(.sum(axes: normalizedAxes(axes, of: x, "sum")))
 }
 
 /// The mean over `axes` (all axes when `nil`), which are removed.
 public func mean(_ x: Tensor, axes: [Int]? = nil) throws -> Tensor {
-    try x.applying(.mean(axes: normalizedAxes(axes, rank: x.shape.rank)))
+    try x.applying(.mean(axes: normalizedAxes(axes, of: x, "mean")))
 }
 
 /// The maximum over `axes` (all axes when `nil`), which are removed. Its gradient
 /// is split equally among tied maxima.
 public func max(_ x: Tensor, axes: [Int]? = nil) throws -> Tensor {
-    try x.applying(.max(axes: normalizedAxes(axes, rank: x.shape.rank)))
+    try x.applying(.max(axes: normalizedAxes(axes, of: x, "max")))
 }
 
 /// The int32 index of the first maximum along `axis` (removed). No gradient.

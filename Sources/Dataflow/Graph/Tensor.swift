@@ -11,13 +11,16 @@ public struct Tensor: Hashable, Sendable, CustomStringConvertible {
     /// The node's id in `graph`.
     public let id: NodeID
 
-    public init(graph: Graph, id: NodeID) {
+    /// A tensor for a node the library made (ids valid by construction). Callers
+    /// outside the library get tensors from ops, or from `Graph.tensor(_:)`, which
+    /// checks the id.
+    init(graph: Graph, id: NodeID) {
         self.graph = graph
         self.id = id
     }
 
     /// The node.
-    public var node: Node { graph.node(id) }
+    public var node: Node { graph.storedNode(id) }
     /// The static shape.
     public var shape: Shape { node.shape }
     /// The element type.
@@ -27,7 +30,7 @@ public struct Tensor: Hashable, Sendable, CustomStringConvertible {
     /// The op computing it.
     public var op: Op { node.op }
     /// `name`, or `op#id`.
-    public var label: String { graph.label(id) }
+    public var label: String { graph.storedLabel(id) }
 
     public static func == (lhs: Tensor, rhs: Tensor) -> Bool {
         lhs.graph === rhs.graph && lhs.id == rhs.id

@@ -72,7 +72,7 @@ public final class Function: Sendable {
         var seen = Set<String>()
         var exp: [(String, DType, Shape)] = []
         for t in inputs {
-            let node = graph.node(t.id)
+            let node = graph.storedNode(t.id)
             guard case .placeholder(let name) = node.op else { continue }
             guard seen.insert(name).inserted else {
                 throw CompileError(message: "compile: placeholder name '\(name)' is given twice among the inputs", kind: .invalidInput)
