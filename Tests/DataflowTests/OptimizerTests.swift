@@ -60,6 +60,26 @@ struct OptimizerTests {
         #expect(values["adam.v.w2"]!.asDoubles().allSatisfy { $0 > 0 })
     }
 
+    @Test("a checkpoint of parameters and optimizer state resumes training bitwise", arguments: ["adam", "rmsprop_centered_momentum", "sgd_momentum_scheduled"])
+    func checkpointResumes(_ name: String) throws {
+        let c = OptimizerCase.all.first { $0.name == name }!
+        var straight = try c.trainer()
+        for k in 0..<OptimizerCase.steps { _ = try straight.run(k) }
+        var first = try c.trainer()
+        for k in 0..<2 { _ = try first.run(k) }
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("optimizer-\(name)-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try first.net.graph.saveParameters(to: url)
+        var resumed = try c.trainer()   // a fresh graph: parameters and state at their initial values
+        try resumed.net.graph.loadParameters(from: url)   // strict: every state parameter is in the file
+        for k in 2..<OptimizerCase.steps { _ = try resumed.run(k) }
+        let want = try straight.net.graph.parameterValuesByName(), got = try resumed.net.graph.parameterValuesByName()
+        #expect(Set(want.keys) == Set(got.keys))
+        for (key, value) in want {
+            #expect(value.asDoubles().map(\.bitPattern) == got[key]?.asDoubles().map(\.bitPattern), "\(name): \(key)")
+        }
+    }
+
     @Test("state of SGD with momentum, RMSProp and AdamW; plain SGD has none")
     func otherState() throws {
         func stateNames(_ name: String) throws -> [String] {
