@@ -58,6 +58,20 @@ import DataflowScheduler
         // More processors never hurt here, and never beat the longest path.
         let m64 = ScheduleSimulator.makespan(of: g, durations: d, processors: 64)
         #expect(m64 <= total + 1e-9)
+        // The longest path (tasks are added in topological order by randomDAG).
+        var finish = [Double](repeating: 0, count: g.count)
+        for t in g.tasks {
+            let ready = g.predecessors(of: t).map { finish[$0.index] }.max() ?? 0
+            finish[t.index] = ready + d[t.index]
+        }
+        let longestPath = finish.max() ?? 0
+        #expect(longestPath > 0)
+        for p in [2, 4, 64] {
+            let m = ScheduleSimulator.makespan(of: g, durations: d, processors: p)
+            #expect(m >= longestPath - 1e-9, "\(p) processors: makespan \(m) below the longest path \(longestPath)")
+        }
+        // With as many processors as tasks, list scheduling runs every task as soon as it is ready.
+        #expect(abs(m64 - longestPath) < 1e-9, "64 processors, 60 tasks: makespan \(m64), longest path \(longestPath)")
     }
 
     @Test func emptyGraph() {
