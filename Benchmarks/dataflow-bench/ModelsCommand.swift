@@ -35,15 +35,11 @@ enum ModelsCommand: BenchCommand {
             try checkInit(seed: seed, dataPath: options.string("data")!)
             return
         }
-        var models = options.string("model")! == "all"
-            ? ModelsZoo.models.filter { $0 != "cnn" || ModelsZoo.hasConvolution }
+        let models = options.string("model")! == "all"
+            ? ModelsZoo.models
             : options.string("model")!.split(separator: ",").map(String.init)
         for m in models where !ModelsZoo.models.contains(m) {
             throw CLIError("option '--model': unknown model '\(m)' (logreg, mlp, cnn, dae, lstm)")
-        }
-        if models.contains("cnn") && !ModelsZoo.hasConvolution {
-            progress("cnn skipped: the graph has no conv2d / maxPool2d ops yet")
-            models.removeAll { $0 == "cnn" }
         }
         let threads = try options.intList("threads", range: 1...CompileOptions.maximumWorkers)!
         let epochsOverride = try options.int("epochs")

@@ -21,9 +21,6 @@ enum ModelsZoo {
     static let learningRates: [String: Double] = ["logreg": 1e-2, "mlp": 3e-3, "cnn": 3e-3, "dae": 3e-3, "lstm": 3e-3]
     static let beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8
 
-    /// Whether the graph has the convolution and pooling ops the CNN needs.
-    static var hasConvolution: Bool { ConvolutionSupport.available }
-
     static func build(model: String, seed: UInt64, lr: Double, workers: Int, timing: Bool = false) throws -> ModelProgram {
         let g = Graph()
         let init0 = ModelsInit.parameters(model: model, seed: seed, timing: timing)
@@ -53,10 +50,10 @@ enum ModelsZoo {
             } else {
                 let ps = try ["K1", "c1", "K2", "c2", "W3", "b3"].map(param)
                 params = ps
-                logits = try ConvolutionSupport.cnnLogits(x: x, side: side, params: ps)
+                logits = try ModelsCNN.logits(x: x, side: side, params: ps)
             }
             let loss = try crossEntropy(logits, y)
-            let step = try compile(inputs: [x, y], outputs: [loss], updates: adam(g, params, loss: loss, lr: lr), options: options)
+            let step = try compile(inputs: [x, y], outputs: [loss], updates: adam(params, loss: loss, lr: lr), options: options)
             let evaluate = try compile(inputs: [x, y], outputs: [loss, argmax(logits, axis: 1)], options: options)
             return ModelProgram(model: model, graph: g, step: step, evaluate: evaluate) { xs, ys, _ in
                 ["x": try TensorValue(shape: [ys.count, side * side], floats: xs), "y": try TensorValue(shape: [ys.count], int32s: ys)]
@@ -72,7 +69,7 @@ enum ModelsZoo {
                 return try mean(relu(z) + log1p(exp(-abs(z))) - x * z)
             }
             let loss = try bce(x * keep)
-            let step = try compile(inputs: [x, keep], outputs: [loss], updates: adam(g, [w, b, c], loss: loss, lr: lr), options: options)
+            let step = try compile(inputs: [x, keep], outputs: [loss], updates: adam([w, b, c], loss: loss, lr: lr), options: options)
             let evaluate = try compile(inputs: [x], outputs: [bce(x)], options: options)
             return ModelProgram(model: model, graph: g, step: step, evaluate: evaluate) { xs, ys, mask in
                 var f = ["x": try TensorValue(shape: [ys.count, 64], floats: xs)]
@@ -113,7 +110,7 @@ enum ModelsZoo {
             let logits = try h! • wo + bo
             let loss = try crossEntropy(logits, y)
             let params = wx + wh + bias + [wo, bo]
-            let step = try compile(inputs: xs + [y], outputs: [loss], updates: adam(g, params, loss: loss, lr: lr), options: options)
+            let step = try compile(inputs: xs + [y], outputs: [loss], updates: adam(params, loss: loss, lr: lr), options: options)
             let evaluate = try compile(inputs: xs + [y], outputs: [loss, argmax(logits, axis: 1)], options: options)
             return ModelProgram(model: model, graph: g, step: step, evaluate: evaluate) { data, ys, _ in
                 let n = ys.count, T = s.steps, F = s.features
@@ -130,29 +127,10 @@ enum ModelsZoo {
         }
     }
 
-    /// Adam (PyTorch's formulas, bias-corrected, ε added to √v̂) as simultaneous
-    /// parameter updates: per parameter the moments `m`, `v` (parameters too), and the
-    /// rank-0 parameters β₁ᵗ, β₂ᵗ, all advanced in the same compiled step.
-    ///     p ← p − (lr/(1−β₁ᵗ))·m / (√v/√(1−β₂ᵗ) + ε)
-    static func adam(_ g: Graph, _ params: [Tensor], loss: Tensor, lr: Double) throws -> [ParameterUpdate] {
-        let grads = try grad(of: loss, wrt: params)
-        let beta1t = g.parameter("adam.beta1^t", TensorValue(scalar: 1, .float32))
-        let beta2t = g.parameter("adam.beta2^t", TensorValue(scalar: 1, .float32))
-        let b1 = try beta1t * beta1, b2 = try beta2t * beta2
-        let stepSize = try lr / (1 - b1)
-        let bc2Root = try sqrt(1 - b2)
-        var updates = [ParameterUpdate(beta1t, b1), ParameterUpdate(beta2t, b2)]
-        for (k, (p, gp)) in zip(params, grads).enumerated() {
-            let value = try g.value(of: p)
-            let name = p.name ?? "p\(k)"
-            let m = g.parameter("adam.m.\(name)", try TensorValue.zeros(value.shape, .float32))
-            let v = g.parameter("adam.v.\(name)", try TensorValue.zeros(value.shape, .float32))
-            let mNew = try m * beta1 + gp * (1 - beta1)
-            let vNew = try v * beta2 + square(gp) * (1 - beta2)
-            let denom = try sqrt(vNew) / bc2Root + epsilon
-            updates += [ParameterUpdate(m, mNew), ParameterUpdate(v, vNew),
-                        ParameterUpdate(p, try p - stepSize * mNew / denom)]
-        }
-        return updates
+    /// Adam (`Dataflow.Adam`: torch.optim.Adam's formulas, bias-corrected, ε added to
+    /// √v̂, β^t kept as state) as simultaneous parameter updates of the compiled step:
+    ///     p ← p − (lr/(1−β₁ᵗ))·(m / (√v/√(1−β₂ᵗ) + ε))
+    static func adam(_ params: [Tensor], loss: Tensor, lr: Double) throws -> [ParameterUpdate] {
+        try Adam(learningRate: lr, beta1: beta1, beta2: beta2, epsilon: epsilon).minimize(loss, parameters: params).updates
     }
 }
