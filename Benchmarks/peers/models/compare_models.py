@@ -31,8 +31,12 @@ def log(msg):
     print(f"[compare_models] {msg}", file=sys.stderr, flush=True)
 
 
+LOADS = []   # 1-minute load average sampled before every run
+
+
 def run_json(cmd, raw):
-    log(" ".join(cmd))
+    LOADS.append(os.getloadavg())
+    log(f"load {LOADS[-1][0]:.2f}: " + " ".join(cmd))
     p = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     recs = []
     for line in p.stdout.splitlines():
@@ -101,7 +105,11 @@ def main(argv=None):
         raw.close()
     allf = ["dataflow"] + fws
     names = {"dataflow": "Dataflow", "torch": "PyTorch", "jax": "JAX"}
-    print(f"Machine: {cpu}, {os.cpu_count()} CPUs; {args.rounds} round(s), frameworks alternating.\n")
+    end = os.getloadavg()
+    one = [l[0] for l in LOADS] + [end[0]]
+    print(f"Machine: {cpu}, {os.cpu_count()} CPUs; {args.rounds} round(s), frameworks alternating.")
+    print(f"Load average (1 min) before each run: {min(one):.2f}–{max(one):.2f} (median {statistics.median(one):.2f});"
+          f" at the end 1/5/15 min: {end[0]:.2f} / {end[1]:.2f} / {end[2]:.2f}.\n")
     if not args.timing_size:
         print("| model | " + " | ".join(f"{names[f]} final acc (best)" for f in allf)
               + " | " + " | ".join(f"{names[f]} final loss" for f in allf) + " |")
