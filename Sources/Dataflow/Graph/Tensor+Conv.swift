@@ -169,7 +169,10 @@ public func maxPool2d(_ x: Tensor, window: (height: Int, width: Int), stride: (h
 /// let p = try avgPool2d(y, window: (2, 2), padding: .same)
 /// ```
 /// - Parameters:
-///   - x, window, stride, padding: as `maxPool2d`.
+///   - x: the input [N, H, W, C], H, W and C known.
+///   - window: the window's (height, width).
+///   - stride: the step between windows (default: the window).
+///   - padding: `.valid`, `.same` or explicit amounts.
 ///   - countIncludesPadding: divide by KH·KW, padding counting as zeros (PyTorch's
 ///     default), rather than by the number of input elements in the window.
 /// - Returns: [N, OH, OW, C] as `maxPool2d`.
