@@ -11,9 +11,10 @@ import Darwin
 /// victim first, then random, bounded), then prepare to sleep, re-check, commit
 /// (Taskflow `executor.hpp` `_exploit_task` / `_explore_task` / `_wait_for_task`).
 extension ExecutorCore {
-    /// How long a worker keeps trying to steal before it goes to sleep: long enough to
-    /// bridge the gap between back-to-back runs of a small graph, so the next run finds
-    /// its workers awake (a futex sleep and wake costs tens of µs here). Measured with
+    /// How long a worker keeps trying to steal before it goes to sleep when no run is in
+    /// progress (or another thief is already looking): long enough to bridge the gap
+    /// between back-to-back runs of a small graph, so the next run finds its workers
+    /// awake (a futex sleep and wake costs tens of µs here). Measured with
     /// `dataflow-bench gemm --threads 2` on GEMMs of ~0.1 ms split into two tile tasks:
     /// with 10 µs the workers were often asleep when the next run started, and the
     /// three shapes varied between 65 and 250 GFLOP/s from run to run; with 100 µs
@@ -22,6 +23,17 @@ extension ExecutorCore {
     /// A thread waiting for its own run stops searching as soon as the run is done
     /// (see `search`), so this never delays a run's return.
     static let spinNanoseconds: UInt64 = 100_000
+    /// How long the only thief keeps looking while a run is in progress (issue 15). Work
+    /// can appear at any moment then (a running task's successors), and a thief that
+    /// went to sleep in the middle of a step (a task longer than `spinNanoseconds` on
+    /// the other thread) is woken by the next push: the waker pays the futex call, the
+    /// sleeper arrives tens of µs later (more from a deep C-state), and the branch it
+    /// should have stolen waits or runs serially. Small training steps did that about
+    /// once per step, in some processes and not others (bimodal step times, 2 workers
+    /// slower than 1). It still yields after `yieldAfterNanoseconds`: spinning without
+    /// yielding was measured worse on a loaded 2-core machine (p90 step 1.5–3.6 ms
+    /// instead of 0.6, +40% CPU), where the spinner competes with the thread that has work.
+    static let activeSpinNanoseconds: UInt64 = 1_000_000
     /// After this long, the search yields the CPU between attempts, so that when the
     /// machine is oversubscribed a thief does not take the core from a worker (or the
     /// caller) that has work.
@@ -68,12 +80,22 @@ extension ExecutorCore {
         searching.wrappingAdd(1, ordering: .sequentiallyConsistent)
         var found: WorkItem? = nil
         var attempt = 0
-        let start = DispatchTime.now().uptimeNanoseconds
+        let firstAttempt = DispatchTime.now().uptimeNanoseconds
+        // The base window (spin, then yield, then sleep) starts again whenever this was
+        // the only thief of a run in progress, so it counts from the end of that run.
+        var start = firstAttempt
         while true {
             if attempt % ExecutorCore.attemptsPerCheck == 0 && attempt >= ExecutorCore.minimumAttempts {
-                let elapsed = DispatchTime.now().uptimeNanoseconds &- start
-                if elapsed > ExecutorCore.spinNanoseconds { break }
-                if elapsed > ExecutorCore.yieldAfterNanoseconds { sched_yield() }
+                let t = DispatchTime.now().uptimeNanoseconds
+                if activeRuns.load(ordering: .relaxed) > 0 && searching.load(ordering: .relaxed) == 1 {
+                    if t &- firstAttempt > ExecutorCore.activeSpinNanoseconds { break }
+                    start = t
+                    if t &- firstAttempt > ExecutorCore.yieldAfterNanoseconds { sched_yield() }
+                } else {
+                    let elapsed = t &- start
+                    if elapsed > ExecutorCore.spinNanoseconds { break }
+                    if elapsed > ExecutorCore.yieldAfterNanoseconds { sched_yield() }
+                }
             }
             var victim = ctx.lastVictim
             if victim == ctx.slot || attempt > 0 {

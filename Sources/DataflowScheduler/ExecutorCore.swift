@@ -16,6 +16,9 @@ final class ExecutorCore: Sendable {
     let notifier: Notifier
     /// Workers currently looking for work to steal.
     let searching = Atomic<Int>(0)
+    /// Runs in progress (a heuristic for thieves: while one is, work may appear at any
+    /// moment, so the only thief keeps looking instead of sleeping; see `search`).
+    let activeRuns = Atomic<Int>(0)
     /// Items that did not fit in a full deque (rare; see `WorkStealingDeque`).
     let overflow = Lock<[WorkItem]>([])
     let overflowCount = Atomic<Int>(0)
@@ -87,10 +90,19 @@ final class ExecutorCore: Sendable {
         // whose first root runs a chain inline.
         // Workers reach `run` through unretained pointers while it has tasks left, so it
         // must outlive the wait explicitly, not only until its last use in this scope.
+        activeRuns.wrappingAdd(1, ordering: .relaxed)
+        // A worker asleep since the last run (the gap was longer than its spin) is woken
+        // now, while the caller runs the first root, rather than at the first push: the
+        // futex wake-up then overlaps the root's work instead of delaying the branch it
+        // should steal. Not for a graph with no parallelism (a chain), which no thief helps.
+        if workerCount > 1 && (run.roots.count > 1 || run.successors.count >= graph.count) {
+            notifier.notifyOne()
+        }
         withExtendedLifetime(run) {
             execute(run.item(rootsFrom: 0, to: run.roots.count), ctx)
             help(ctx) { run.remaining.load(ordering: .sequentiallyConsistent) == 0 }
         }
+        activeRuns.wrappingSubtract(1, ordering: .relaxed)
         if let observer { observer.runFinished(at: DispatchTime.now().uptimeNanoseconds) }
         run.recycle()
         if let error = run.firstError.withLock({ $0 }) { throw error }
