@@ -12,6 +12,7 @@ let commands: [String: BenchCommand.Type] = [
     "train": TrainCommand.self,
     "soak": SoakCommand.self,
     "models": ModelsCommand.self,
+    "smallstep": SmallStepCommand.self,
 ]
 
 func usage() -> String {
@@ -27,6 +28,7 @@ func usage() -> String {
       train     train a small MLP on synthetic data (loss falls, accuracy rises)
       soak      many training steps; resident memory must stay flat
       models    logreg, MLP, CNN, DAE, LSTM on the 8×8 digits, as the PyTorch/JAX peers
+      smallstep a small training-step-shaped task graph re-run back to back: step time, CPU, context switches
     Run `dataflow-bench <subcommand> --help` for its options.
     """
 }

@@ -16,6 +16,8 @@ struct CLITests {
         ["sched", "--size", "2000", "--reps", "1", "--baseline-size", "2000"],
         ["train", "--epochs", "2", "--samples", "256", "--batch", "32"],
         ["soak", "--steps", "20", "--warmup", "5", "--max-growth-mb", "64"],
+        ["models", "--model", "logreg", "--epochs", "1", "--threads", "1,2"],
+        ["smallstep", "--workers", "1,2", "--steps", "20", "--rounds", "1"],
     ]
 
     /// The `dataflow-bench` built beside this test binary.
