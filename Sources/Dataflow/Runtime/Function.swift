@@ -102,7 +102,7 @@ public final class Function: Sendable {
         try graph.runLock.withLock { _ in
             try state.withLock { cache in
                 let program = try programLocked(feeds, &cache)
-                program.bind(feeds: feeds, graph: graph, arenas: cache.arenaObjects)
+                program.bind(feeds: feeds, graph: graph)
                 do {
                     try executor.run(program.taskGraph, observer: recorder, cancellation: cancellation)
                 } catch {

@@ -99,12 +99,11 @@ public final class Program: @unchecked Sendable {
         }
     }
 
-    /// Points the slot table at the function's arenas, this call's feeds, the
+    /// Points the slot table at this call's feeds, the
     /// parameters' current values (private copies for those this program updates, if
     /// they were handed out) and the output buffers (reused when the caller dropped
     /// last call's results). The caller holds the graph's run lock.
-    func bind(feeds: [String: TensorValue], graph: Graph, arenas: [DType: AnyObject]) {
-        for (dtype, slot) in arenaSlot { bindings.buffers[slot] = arenas[dtype] }
+    func bind(feeds: [String: TensorValue], graph: Graph) {
         for (name, slot) in feedSlot {
             bindings.buffers[slot] = feeds[name]!.storageObject
         }
@@ -138,7 +137,8 @@ public final class Program: @unchecked Sendable {
         for slot in feedSlot.values { bindings.buffers[slot] = nil }
     }
 
-    /// Points the arena slots at `arenas` (when the function's shared arenas grow).
+    /// Points the arena slots at `arenas`: when the program is made and whenever the
+    /// function's shared arenas grow (calls do not rebind them).
     func rebindArenas(_ arenas: [DType: AnyObject]) {
         for (dtype, slot) in arenaSlot { bindings.buffers[slot] = arenas[dtype] }
     }
