@@ -9,7 +9,8 @@ enum GemmCommand: BenchCommand {
     static let spec = OptionSpec([
         .option("threads", "comma-separated thread counts; N > 1 runs the tiled GEMM over N threads", default: "1"),
         .option("dtype", "float, double or both", default: "float"),
-        .option("reps", "timed repetitions per shape (median reported; at most 3 for huge shapes, at least 51 under 0.1 GFLOP)", default: "5"),
+        .option("reps", "timed repetitions per shape (median reported; at most 3 for huge shapes, at least 51 under 0.1 GFLOP)",
+                default: "5"),
         .option("warmup", "untimed repetitions per shape", default: "1"),
         .option("sizes", "square, seed or all (all adds 4096²)", default: "all"),
         .option("shapes", "instead of --sizes: comma-separated MxNxK[:OP] shapes, OP one of NN, TN, NT, TT (e.g. 256x5000x3000:NT)"),

@@ -9,7 +9,8 @@ import Foundation
 /// the median step time, at each thread count. `--json` prints the peers' JSON schema
 /// (`framework` "dataflow").
 enum ModelsCommand: BenchCommand {
-    static let summary = "Train logreg, MLP, CNN, DAE and LSTM on the 8×8 digits (same setup as Benchmarks/peers/models); accuracy, loss curves and step times."
+    static let summary = "Train logreg, MLP, CNN, DAE and LSTM on the 8×8 digits (same setup as Benchmarks/peers/models); accuracy, "
+        + "loss curves and step times."
     static let spec = OptionSpec([
         .option("model", "comma-separated models among logreg, mlp, cnn, dae, lstm, or 'all'", default: "all"),
         .option("epochs", "epochs (default: 30, as the peers)"),
@@ -134,7 +135,8 @@ enum ModelsCommand: BenchCommand {
         }
         var text: String {
             let acc = finalTestAcc.map { String(format: "%.2f%%", 100 * $0) } ?? "- (BCE \(String(format: "%.4f", finalTestLoss)))"
-            return String(format: "%@ threads %d: final test acc %@, final test loss %.4f; step median %.3f ms (cpu %.3f ms), epoch median %.2f ms, first step %.2f ms, first-step loss %.7f",
+            return String(format: "%@ threads %d: final test acc %@, final test loss %.4f; step median %.3f ms (cpu %.3f ms), epoch "
+                + "median %.2f ms, first step %.2f ms, first-step loss %.7f",
                           model, threads, acc, finalTestLoss, stepMedian * 1e3, cpuStepMedian * 1e3, epochMedian * 1e3, firstStep * 1e3, firstLoss)
         }
     }
@@ -211,7 +213,8 @@ enum ModelsCommand: BenchCommand {
                       "cpu_step_median_s": cpuStepMedian, "first_step_s": firstStep, "first_loss": firstLoss, "last_loss": lastLoss])
         }
         var text: String {
-            String(format: "%@ timing size (%@) threads %d: step median %.2f ms (min %.2f, max %.2f, cpu %.2f), first step %.1f ms, loss %.5f → %.5f",
+            String(format: "%@ timing size (%@) threads %d: step median %.2f ms (min %.2f, max %.2f, cpu %.2f), first step %.1f ms, "
+                + "loss %.5f → %.5f",
                    model, size, threads, stepMedian * 1e3, stepMin * 1e3, stepMax * 1e3, cpuStepMedian * 1e3, firstStep * 1e3, firstLoss, lastLoss)
         }
     }

@@ -150,7 +150,8 @@ enum ModelsInit {
         let masks = keepMasks(&r)
         let kept = masks.joined().reduce(0.0) { $0 + Double($1) } / Double(masks.count * batch * 64)
         lines.append("epoch 1 DAE keep mask (seed \(seed)), batch 0 row 0, pixels 0..15: "
-                     + masks[0].prefix(16).map { $0 == 1 ? "1" : "0" }.joined() + "; kept fraction over the epoch = " + String(format: "%.6f", kept))
+                     + masks[0].prefix(16).map { $0 == 1 ? "1" : "0" }.joined() + "; kept fraction over the epoch = "
+                         + "" + String(format: "%.6f", kept))
         let s = synthetic(seed: seed, shape: [2, 3])
         lines.append("synthetic(seed \(seed), shape [2,3]): x = " + s.x.map { g(Double($0)) }.joined(separator: ", ")
                      + "; y = " + s.y.map(String.init).joined(separator: ", "))

@@ -49,8 +49,10 @@ enum ModelsSVG {
         """
         var lx = left
         for fw in ["dataflow", "torch", "jax"] {
-            svg += "<line x1=\"\(f(lx))\" y1=\"42\" x2=\"\(f(lx + 24))\" y2=\"42\" stroke=\"\(colours[fw]!)\" stroke-width=\"2\"\(dashes[fw]!)/>"
-            svg += "<text x=\"\(f(lx + 30))\" y=\"46\">\(fw == "dataflow" ? "Dataflow (Swift)" : fw == "torch" ? "PyTorch" : "JAX")</text>\n"
+            svg += "<line x1=\"\(f(lx))\" y1=\"42\" x2=\"\(f(lx + 24))\" y2=\"42\" stroke=\"\(colours[fw]!)\" "
+                + "stroke-width=\"2\"\(dashes[fw]!)/>"
+            svg += "<text x=\"\(f(lx + 30))\" "
+                + "y=\"46\">\(fw == "dataflow" ? "Dataflow (Swift)" : fw == "torch" ? "PyTorch" : "JAX")</text>\n"
             lx += 150
         }
         for (row, model) in models.enumerated() {
@@ -60,12 +62,14 @@ enum ModelsSVG {
             let isDAE = model == "dae"
             if let h = dataflow[model] {
                 lossSeries.append(("dataflow", h.map { (Double($0.epoch), $0.trainLoss) }))
-                metricSeries.append(("dataflow", h.compactMap { r in isDAE ? (Double(r.epoch), r.testLoss) : r.testAcc.map { (Double(r.epoch), 100 * $0) } }))
+                metricSeries.append(("dataflow", h.compactMap { r in isDAE ? (Double(r.epoch),
+                        r.testLoss) : r.testAcc.map { (Double(r.epoch), 100 * $0) } }))
             }
             for fw in ["torch", "jax"] {
                 guard let c = peers.curves[model]?[fw] else { continue }
                 lossSeries.append((fw, c.map { (Double($0.epoch), $0.trainLoss) }))
-                metricSeries.append((fw, c.compactMap { r in isDAE ? (Double(r.epoch), r.testLoss) : r.testAcc.map { (Double(r.epoch), 100 * $0) } }))
+                metricSeries.append((fw, c.compactMap { r in isDAE ? (Double(r.epoch), r.testLoss) : r.testAcc.map { (Double(r.epoch),
+                                                                                                                      100 * $0) } }))
             }
             svg += panel(x: left, y: y0, w: panelW, h: panelH, title: "\(model): mean training loss per epoch (log scale)",
                          series: lossSeries, logY: true)
@@ -106,7 +110,8 @@ enum ModelsSVG {
         s += "<text x=\"\(f(x + w / 2))\" y=\"\(f(y + h + 28))\" text-anchor=\"middle\">epoch</text>\n"
         for (fw, pts) in series where !pts.isEmpty {
             let poly = pts.map { "\(f(px($0.0))),\(f(py($0.1)))" }.joined(separator: " ")
-            s += "<polyline points=\"\(poly)\" fill=\"none\" stroke=\"\(colours[fw] ?? "#000")\" stroke-width=\"1.8\"\(dashes[fw] ?? "")><title>\(fw)</title></polyline>\n"
+            s += "<polyline points=\"\(poly)\" fill=\"none\" stroke=\"\(colours[fw] ?? "#000")\" "
+                + "stroke-width=\"1.8\"\(dashes[fw] ?? "")><title>\(fw)</title></polyline>\n"
         }
         return s
     }
@@ -151,7 +156,8 @@ enum ModelsSVG {
         let measuredSpeedups = measured.keys.sorted().compactMap { t in best1.map { (threads: t, speedup: $0 / measured[t]!) } }
         let title = "LSTM training step (digits, batch 32, 8 steps, hidden 32), \(workers) worker(s), \(graph.count) tasks; "
             + "\(wg.count) weight-gradient matmuls, \(overlaps) on worker 0 overlap one on another worker (\(cpuModelName()))"
-        progress("lstm timeline: \(graph.count) tasks, \(wg.count) weight-gradient matmuls, \(overlaps) overlapping across workers; span \(String(format: "%.3f", best!.1 * 1e3)) ms")
+        progress("lstm timeline: \(graph.count) tasks, \(wg.count) weight-gradient matmuls, \(overlaps) overlapping across workers; "
+            + "span \(String(format: "%.3f", best!.1 * 1e3)) ms")
         return SVGReport.render(title: title, bars: bars, kindNames: TaskKind.names.filter { $0.key != join }, workers: workers,
                                 measured: measuredSpeedups, simulated: [])
     }
@@ -200,6 +206,7 @@ enum ModelsSVG {
     private static func f(_ x: Double) -> String { String(format: "%.2f", x) }
 
     private static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">",
+                with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 }

@@ -110,7 +110,8 @@ struct Options {
         var result: [Int] = []
         for part in parts {
             guard let value = Int(part.trimmingCharacters(in: .whitespaces)), range.contains(value) else {
-                throw CLIError("option '--\(name)' expects a comma-separated list of integers in \(range.lowerBound)...\(range.upperBound), got '\(text)'")
+                throw CLIError("option '--\(name)' expects a comma-separated list of integers in "
+                    + "\(range.lowerBound)...\(range.upperBound), got '\(text)'")
             }
             result.append(value)
         }

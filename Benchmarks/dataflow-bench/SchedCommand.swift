@@ -5,8 +5,8 @@ import Synchronization
 
 /// `dataflow-bench sched`: scheduler overhead per task against a one-`async`-per-task
 /// `DispatchGroup` baseline measured in the same run. It prints only what it measured;
-/// peers (oneTBB's flow graph, a std::thread pool) are measured by
-/// `Benchmarks/peers/sched/compare.sh`, which runs them beside this command.
+/// peers (oneTBB's flow graph) are measured by
+/// `Benchmarks/peers/sched/compare.py`, which runs them beside this command.
 enum SchedCommand: BenchCommand {
     static let summary = "scheduler overhead per task (empty tasks) for four DAG shapes, re-run and build+run, against a DispatchGroup baseline; 10-task latency; 5 µs wavefront scaling"
     static let spec = OptionSpec([

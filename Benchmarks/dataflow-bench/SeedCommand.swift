@@ -76,7 +76,8 @@ enum SeedCommand: BenchCommand {
                 print(jsonLine(["bench": "seed-chain", "depth": chainDepth, "build_s": chain.buildSeconds, "grad_s": chain.gradSeconds,
                                 "forward_nodes": chain.forwardNodes, "total_nodes": chain.totalNodes]))
             }
-            for (name, p, c, t) in [("joint", jointP.taskCount, jointCompile, jointT), ("separate-merged", mergedP.taskCount, mergedCompile, mergedT),
+            for (name, p, c, t) in [("joint", jointP.taskCount, jointCompile, jointT), ("separate-merged", mergedP.taskCount, mergedCompile,
+                                                                                        mergedT),
                                     ("separate-unmerged", unmergedTasks, unmergedCompile, unmergedT)] {
                 print(jsonLine(["bench": "seed-step", "program": name, "batch": batch, "threads": threads, "tasks": p,
                                 "compile_s": c, "median_s": t.median, "min_s": t.min, "max_s": t.max]))

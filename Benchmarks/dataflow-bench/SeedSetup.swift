@@ -39,7 +39,8 @@ struct SeedSetup {
     }
 
     /// Median, min and max seconds of `reps` timed calls after `warmup` untimed ones.
-    static func time(_ label: String, reps: Int, warmup: Int, _ body: () throws -> Void) rethrows -> (median: Double, min: Double, max: Double, all: [Double]) {
+    static func time(_ label: String, reps: Int, warmup: Int, _ body: () throws -> Void) rethrows -> (median: Double, min: Double,
+                                                                                                      max: Double, all: [Double]) {
         for w in 0..<warmup {
             progress("\(label): warm-up \(w + 1)/\(warmup)")
             try body()

@@ -23,7 +23,8 @@ enum SoakCommand: BenchCommand {
         let lr = g.scalar(0.01, .float32)
         let updates = try zip(net.parameters, grads).map { ParameterUpdate($0, try $0 - lr * $1) }
         let step = try compile(inputs: [net.x, net.y], outputs: [net.loss], updates: updates, options: CompileOptions(workers: threads))
-        let feeds: [String: TensorValue] = ["x": try .uniform([64, 64], .float32, in: 0...1, seed: 5), "y": try .labels(count: 64, classes: 10, seed: 6)]
+        let feeds: [String: TensorValue] = ["x": try .uniform([64, 64], .float32, in: 0...1, seed: 5), "y": try .labels(count: 64,
+                classes: 10, seed: 6)]
         for _ in 0..<warmup { _ = try step(feeds) }
         let before = residentBytes()
         let t0 = now()
@@ -35,9 +36,11 @@ enum SoakCommand: BenchCommand {
         let after = residentBytes()
         let growth = Double(after - before) / 1048576
         if options.flag("json") {
-            print(jsonLine(["bench": "soak", "steps": steps, "rss_before_bytes": before, "rss_after_bytes": after, "growth_mb": growth, "seconds_per_step": elapsed / Double(steps)]))
+            print(jsonLine(["bench": "soak", "steps": steps, "rss_before_bytes": before, "rss_after_bytes": after, "growth_mb": growth,
+                            "seconds_per_step": elapsed / Double(steps)]))
         } else {
-            print("soak: \(steps) steps (\(fmt(elapsed / Double(steps) * 1e6, 1)) µs/step): resident \(before >> 10) KiB → \(after >> 10) KiB (\(fmt(growth, 2)) MiB)")
+            print("soak: \(steps) steps (\(fmt(elapsed / Double(steps) * 1e6, 1)) µs/step): resident \(before >> 10) KiB → "
+                + "\(after >> 10) KiB (\(fmt(growth, 2)) MiB)")
         }
         if growth > maxGrowth {
             throw CLIError("resident memory grew by \(fmt(growth, 2)) MiB over \(steps) steps (limit \(maxGrowth) MiB)")

@@ -51,7 +51,8 @@ enum TrainCommand: BenchCommand {
 
         let trainCount = samples * 4 / 5
         func batchValues(_ range: Range<Int>) throws -> (TensorValue, TensorValue) {
-            (try TensorValue(shape: [range.count, features], floats: Array(xs[(range.lowerBound * features)..<(range.upperBound * features)])),
+            (try TensorValue(shape: [range.count, features],
+                             floats: Array(xs[(range.lowerBound * features)..<(range.upperBound * features)])),
              try TensorValue(shape: [range.count], int32s: Array(ys[range])))
         }
         let (testX, testY) = try batchValues(trainCount..<samples)

@@ -101,7 +101,8 @@ public enum Elementwise {
     ///     colStride 0; scalar: both 0).
     ///   - c: the output (may alias a or b exactly).
     /// - Throws: `KernelError` naming "a", "b" or "c".
-    public static func binary<T: KernelScalar>(_ op: BinaryOp, _ a: MatrixView<T>, _ b: MatrixView<T>, into c: MatrixView<T>) throws(KernelError) {
+    public static func binary<T: KernelScalar>(_ op: BinaryOp, _ a: MatrixView<T>, _ b: MatrixView<T>,
+                                               into c: MatrixView<T>) throws(KernelError) {
         let name = "Elementwise.binary(\(op))"
         try _checkShape(a, "a", rows: c.rows, cols: c.cols, name)
         try _checkShape(b, "b", rows: c.rows, cols: c.cols, name)
@@ -222,7 +223,8 @@ public enum Elementwise {
     ///   - inputs: `program.inputCount` views with y's rows×cols (broadcasting like `binary`).
     ///   - y: the output (may alias an input exactly).
     /// - Throws: `KernelError` naming "inputs[i]" or "y".
-    public static func run<T: KernelScalar>(_ program: ElementwiseProgram, inputs: [MatrixView<T>], into y: MatrixView<T>) throws(KernelError) {
+    public static func run<T: KernelScalar>(_ program: ElementwiseProgram, inputs: [MatrixView<T>],
+                                            into y: MatrixView<T>) throws(KernelError) {
         let name = "Elementwise.run"
         guard inputs.count == program.inputCount else {
             throw KernelError("\(name): inputs has \(inputs.count) views, the program expects \(program.inputCount)")
@@ -232,7 +234,8 @@ public enum Elementwise {
         }
         try _checkBounds(y, "y", name)
         try _checkWritable(y, "y", name)
-        let raw = inputs.map { v in _UnsafeMatrix(base: v.buffer.base + v.offset, rows: v.rows, cols: v.cols, rowStride: v.rowStride, colStride: v.colStride) }
+        let raw = inputs.map { v in _UnsafeMatrix(base: v.buffer.base + v.offset, rows: v.rows, cols: v.cols, rowStride: v.rowStride,
+                                                  colStride: v.colStride) }
         withExtendedLifetime(inputs) {
             y.withUnsafeMatrix { py in
                 switch _KernelKind(T.self) {

@@ -28,7 +28,8 @@ public struct ElementwiseProgram: Sendable, Hashable {
         for (i, instruction) in instructions.enumerated() {
             switch instruction {
             case .input(let k):
-                precondition(k >= 0 && k < inputCount, "ElementwiseProgram: instruction \(i) reads input \(k), but inputCount is \(inputCount)")
+                precondition(k >= 0 && k < inputCount,
+                             "ElementwiseProgram: instruction \(i) reads input \(k), but inputCount is \(inputCount)")
             case .constant:
                 break
             case .unary(_, let x):

@@ -24,13 +24,15 @@ public enum RowOps {
 
     /// dx = y ⊙ (dy − rowsum(dy ⊙ y)) for y = softmax(x).
     /// - Throws: `KernelError` naming "output", "dy" or "dx" (same shape).
-    public static func softmaxBackward<T: KernelScalar>(output y: MatrixView<T>, _ dy: MatrixView<T>, into dx: MatrixView<T>) throws(KernelError) {
+    public static func softmaxBackward<T: KernelScalar>(output y: MatrixView<T>, _ dy: MatrixView<T>,
+                                                        into dx: MatrixView<T>) throws(KernelError) {
         try binaryRows("RowOps.softmaxBackward", y, dy, dx) { k, py, pdy, pdx in k.softmaxBackward(py, pdy, pdx, log: false) }
     }
 
     /// dx = dy − exp(y) ⊙ rowsum(dy) for y = log-softmax(x).
     /// - Throws: `KernelError` naming "output", "dy" or "dx" (same shape).
-    public static func logSoftmaxBackward<T: KernelScalar>(output y: MatrixView<T>, _ dy: MatrixView<T>, into dx: MatrixView<T>) throws(KernelError) {
+    public static func logSoftmaxBackward<T: KernelScalar>(output y: MatrixView<T>, _ dy: MatrixView<T>,
+                                                           into dx: MatrixView<T>) throws(KernelError) {
         try binaryRows("RowOps.logSoftmaxBackward", y, dy, dx) { k, py, pdy, pdx in k.softmaxBackward(py, pdy, pdx, log: true) }
     }
 
@@ -45,7 +47,8 @@ public enum RowOps {
     ///   - loss: 1×1.
     /// - Throws: `KernelError` naming "labels" with the bad value and its index if a
     ///   label is negative or ≥ classes, or naming the operand of a shape mismatch.
-    public static func crossEntropy<T: KernelScalar>(logits: MatrixView<T>, labels: MatrixView<Int32>, into loss: MatrixView<T>) throws(KernelError) {
+    public static func crossEntropy<T: KernelScalar>(logits: MatrixView<T>, labels: MatrixView<Int32>,
+                                                     into loss: MatrixView<T>) throws(KernelError) {
         let name = "RowOps.crossEntropy"
         try _checkBounds(logits, "logits", name)
         let ls = try checkLabels(labels, logits, name)
@@ -80,9 +83,11 @@ public enum RowOps {
         dlogits.withUnsafeMatrix { pd in
             switch _KernelKind(T.self) {
             case .float:
-                _RowKernels<SIMD16<Float>>.crossEntropyBackward(px.cast(to: Float.self), pl.base, ls, ps.cast(to: Float.self).base[0], pd.cast(to: Float.self))
+                _RowKernels<SIMD16<Float>>.crossEntropyBackward(px.cast(to: Float.self), pl.base, ls, ps.cast(to: Float.self).base[0],
+                                                                pd.cast(to: Float.self))
             case .double:
-                _RowKernels<SIMD8<Double>>.crossEntropyBackward(px.cast(to: Double.self), pl.base, ls, ps.cast(to: Double.self).base[0], pd.cast(to: Double.self))
+                _RowKernels<SIMD8<Double>>.crossEntropyBackward(px.cast(to: Double.self), pl.base, ls, ps.cast(to: Double.self).base[0],
+                                                                pd.cast(to: Double.self))
             }
         }}}}
     }
@@ -104,7 +109,8 @@ public enum RowOps {
 
     /// dx = 0 except dx[i, labels[i]] = dy[i]; dy is a line of n elements.
     /// - Throws: `KernelError` naming "labels", "dy" or "dx".
-    public static func scatter<T: KernelScalar>(_ dy: MatrixView<T>, labels: MatrixView<Int32>, into dx: MatrixView<T>) throws(KernelError) {
+    public static func scatter<T: KernelScalar>(_ dy: MatrixView<T>, labels: MatrixView<Int32>,
+                                                into dx: MatrixView<T>) throws(KernelError) {
         let name = "RowOps.scatter"
         try _checkBounds(dx, "dx", name)
         try _checkWritable(dx, "dx", name)
@@ -196,7 +202,8 @@ enum _RowKernelsDispatch {
         case .float:
             _RowKernels<SIMD16<Float>>.softmaxBackward(y.cast(to: Float.self), dy.cast(to: Float.self), dx.cast(to: Float.self), log: log)
         case .double:
-            _RowKernels<SIMD8<Double>>.softmaxBackward(y.cast(to: Double.self), dy.cast(to: Double.self), dx.cast(to: Double.self), log: log)
+            _RowKernels<SIMD8<Double>>.softmaxBackward(y.cast(to: Double.self), dy.cast(to: Double.self), dx.cast(to: Double.self),
+                                                       log: log)
         }
     }
 }

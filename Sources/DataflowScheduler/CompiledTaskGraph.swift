@@ -16,6 +16,11 @@ final class CompiledTaskGraph: Sendable {
     let count: Int
     let edgeCount: Int
     let bodies: [TaskBody]
+    /// The graph's edge array, kept so that `key` names this version exactly (see
+    /// `TaskGraph.VersionKey`); `bodies` is the graph's task array.
+    let edges: [TaskGraph.Edge]
+    /// The version of the graph this was compiled from.
+    var key: TaskGraph.VersionKey { TaskGraph.VersionKey(bodies: bodies, edges: edges) }
     /// `successors[successorStart[i]..<successorStart[i+1]]` are task i's successors.
     let successorStart: [Int32]
     let successors: [Int32]
@@ -43,15 +48,16 @@ final class CompiledTaskGraph: Sendable {
         self.recycler = recycler
         var spare = recycler?.take() ?? StorageRecycler.Arrays()
         count = n
-        edgeCount = s.edgeFrom.count
+        edgeCount = s.edgeList.count
         bodies = s.bodies
-        let edgeFrom = s.edgeFrom, edgeTo = s.edgeTo
+        let edges = s.edgeList
+        self.edges = edges
 
         // Bad ids first: they are reported, and the edges are left out of the structure.
         // Only scanned for when the running summary says some id is out of range.
         var badEdge: Int? = nil
         if s.edges.firstUnrepresentable != nil || Int(s.edges.maxID) >= n {
-            for e in 0..<edgeCount where !(0..<Int32(n)).contains(edgeFrom[e]) || !(0..<Int32(n)).contains(edgeTo[e]) {
+            for e in 0..<edgeCount where !(0..<Int32(n)).contains(edges[e].from) || !(0..<Int32(n)).contains(edges[e].to) {
                 badEdge = e
                 break
             }
@@ -67,13 +73,14 @@ final class CompiledTaskGraph: Sendable {
         StorageRecycler.zero(&predStart, count: n + 1)
         if badEdge == nil {
             for e in 0..<edgeCount {
-                predStart[Int(edgeTo[e]) + 1] &+= 1
-                succStart[Int(edgeFrom[e])] &+= 1
+                let edge = edges[e]
+                predStart[Int(edge.to) + 1] &+= 1
+                succStart[Int(edge.from)] &+= 1
             }
         } else {
-            for e in 0..<edgeCount where (0..<Int32(n)).contains(edgeFrom[e]) && (0..<Int32(n)).contains(edgeTo[e]) {
-                predStart[Int(edgeTo[e]) + 1] &+= 1
-                succStart[Int(edgeFrom[e])] &+= 1
+            for e in 0..<edgeCount where (0..<Int32(n)).contains(edges[e].from) && (0..<Int32(n)).contains(edges[e].to) {
+                predStart[Int(edges[e].to) + 1] &+= 1
+                succStart[Int(edges[e].from)] &+= 1
             }
         }
         var roots = spare.roots
@@ -87,16 +94,17 @@ final class CompiledTaskGraph: Sendable {
         }
         let validEdges = Int(predStart[n])
 
-        var preds: [Int32]
+        var preds = spare.predecessors
         var succs = spare.successors
         StorageRecycler.resize(&succs, count: validEdges)
         spare = StorageRecycler.Arrays()
         if sortedFastPath {
             // The common case (every task's dependencies added with it, one priority):
-            // the edge list sorted by target *is* the predecessor CSR, and filling each
-            // successor list from its end, in edge order, leaves it in descending id
-            // order, which is ascending (priority, −id) for equal priorities.
-            preds = edgeFrom
+            // the sources of the edge list sorted by target *are* the predecessor CSR
+            // (copied out in the same pass), and filling each successor list from its
+            // end, in edge order, leaves it in descending id order, which is ascending
+            // (priority, −id) for equal priorities.
+            StorageRecycler.resize(&preds, count: edgeCount)
             var end: Int32 = 0
             for i in 0..<n {
                 end &+= succStart[i]
@@ -104,9 +112,11 @@ final class CompiledTaskGraph: Sendable {
             }
             succStart[n] = end
             for e in 0..<edgeCount {
-                let f = Int(edgeFrom[e])
+                let edge = edges[e]
+                let f = Int(edge.from)
+                preds[e] = edge.from
                 succStart[f] &-= 1
-                succs[Int(succStart[f])] = edgeTo[e]
+                succs[Int(succStart[f])] = edge.to
             }
         } else {
             // The order in which a successor list should be filled: ascending (priority, −id).
@@ -125,10 +135,10 @@ final class CompiledTaskGraph: Sendable {
             var outStart = [Int32](repeating: 0, count: n + 1)
             for i in 0..<n { outStart[i + 1] = outStart[i] &+ succStart[i] }
             succStart = outStart
-            preds = [Int32](repeating: 0, count: validEdges)
+            StorageRecycler.resize(&preds, count: validEdges)
             var fill = Array(predStart.dropLast())
             for e in 0..<edgeCount {
-                let f = edgeFrom[e], t = edgeTo[e]
+                let f = edges[e].from, t = edges[e].to
                 guard (0..<Int32(n)).contains(f), (0..<Int32(n)).contains(t) else { continue }
                 preds[Int(fill[Int(t)])] = f
                 fill[Int(t)] += 1
@@ -151,7 +161,7 @@ final class CompiledTaskGraph: Sendable {
         self.roots = roots
 
         if let e = badEdge {
-            var f = Int(edgeFrom[e]), t = Int(edgeTo[e])
+            var f = Int(edges[e].from), t = Int(edges[e].to)
             if let u = s.edges.firstUnrepresentable, u.edge == e { (f, t) = (u.from, u.to) }
             let which = (0..<n).contains(f) ? t : f
             error = SchedulerError(.invalidTaskID, "dependency #\(e) (\(f) → \(t)) refers to task #\(which), but the graph has \(n) tasks (ids 0..<\(n))")
@@ -166,7 +176,8 @@ final class CompiledTaskGraph: Sendable {
     deinit {
         guard let recycler else { return }
         recycler.give(StorageRecycler.Arrays(successorStart: successorStart, predecessorStart: predecessorStart,
-                                             successors: successors, roots: roots, counters: spareCounters.take()))
+                                             successors: successors, predecessors: predecessors, roots: roots,
+                                             counters: spareCounters.take()))
     }
 
     func successorIDs(of i: Int) -> [Int] {

@@ -18,7 +18,7 @@ import Foundation
 /// ```
 ///
 /// Memory: the executor keeps the compiled arrays and join counters of the last graph it
-/// compiled that was released (about 16 bytes per task and 4 per edge), and reuses them
+/// compiled that was released (about 16 bytes per task and 8 per edge), and reuses them
 /// for the next graph, so building and running a fresh graph per step does not fault
 /// in new pages for them each time; they are freed with the executor.
 ///

@@ -8,7 +8,7 @@
 /// A compile takes them (and reuses their capacity), a released `CompiledTaskGraph`
 /// gives its arrays back.
 ///
-/// Memory: at most one graph's compiled arrays (about 12 bytes per task plus 4 per
+/// Memory: at most one graph's compiled arrays (about 12 bytes per task plus 8 per
 /// edge) and one join-counter buffer (4 bytes per task), kept until the executor is
 /// released.
 final class StorageRecycler: Sendable {
@@ -16,6 +16,7 @@ final class StorageRecycler: Sendable {
         var successorStart: [Int32] = []
         var predecessorStart: [Int32] = []
         var successors: [Int32] = []
+        var predecessors: [Int32] = []
         var roots: [Int32] = []
         var counters: _UnsafeAtomicInt32Buffer? = nil
     }

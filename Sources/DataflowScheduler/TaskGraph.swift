@@ -35,14 +35,17 @@ public struct TaskGraph: Sendable {
     var costs: [Double] = []
     var byteCounts: [Int] = []
     var kinds: [Int] = []
-    /// Dependencies as pairs of 32-bit ids (a graph holds fewer than 2³¹ − 1 tasks); an
-    /// id that can never be valid (negative or too large) is stored as −1 and kept in
-    /// `edges.firstUnrepresentable` for the error message.
-    var edgeFrom: [Int32] = []
-    var edgeTo: [Int32] = []
+    /// Dependencies as pairs of 32-bit ids in one array (a graph holds fewer than 2³¹ − 1
+    /// tasks; one append per edge instead of two: each append of a Swift array checks
+    /// that its buffer is unique); an id that can never be valid (negative or too large)
+    /// is stored as −1 and kept in `edges.firstUnrepresentable` for the error message.
+    var edgeList: [Edge] = []
     /// What the edges added so far look like, so compiling can take a fast path.
     var edges = EdgeSummary()
-    /// The compiled form of this version, shared by copies until one of them mutates.
+    /// The compiled form of the last version compiled, shared by copies. Mutations do not
+    /// touch it (a uniqueness check per `addTask`/`addDependency` cost about half of
+    /// building a graph); instead the cached form is used only for the exact version it
+    /// was compiled from (see `VersionKey`).
     private var cache = CompiledCache()
 
     /// Makes an empty graph.
@@ -52,7 +55,7 @@ public struct TaskGraph: Sendable {
     public var count: Int { taskCount }
 
     /// The number of dependency edges added (duplicates included).
-    public var dependencyCount: Int { edgeFrom.count }
+    public var dependencyCount: Int { edgeList.count }
 
     /// Every task id, in insertion order.
     public var tasks: [TaskID] { (0..<count).map(TaskID.init(index:)) }
@@ -82,7 +85,6 @@ public struct TaskGraph: Sendable {
         _ name: String, priority: Int = 0, cost: Double = 0, bytes: Int = 0, kind: Int = 0,
         _ body: @escaping @Sendable () throws -> Void
     ) -> TaskID {
-        detachCache()
         let index = taskCount
         if nameTable.isEmpty || nameTable[nameTable.count - 1] != name { appendNameRun(name, at: index) }
         bodies.append(TaskBody(run: body))
@@ -120,10 +122,8 @@ public struct TaskGraph: Sendable {
     /// ```
     /// - Complexity: O(capacity) at most.
     public mutating func reserveCapacity(tasks: Int, dependencies: Int) {
-        detachCache()
         bodies.reserveCapacity(tasks)
-        edgeFrom.reserveCapacity(dependencies)
-        edgeTo.reserveCapacity(dependencies)
+        edgeList.reserveCapacity(dependencies)
     }
 
     /// Removes every task and dependency, keeping the storage for the next graph when
@@ -153,8 +153,7 @@ public struct TaskGraph: Sendable {
         costs.removeAll(keepingCapacity: keepingCapacity)
         byteCounts.removeAll(keepingCapacity: keepingCapacity)
         kinds.removeAll(keepingCapacity: keepingCapacity)
-        edgeFrom.removeAll(keepingCapacity: keepingCapacity)
-        edgeTo.removeAll(keepingCapacity: keepingCapacity)
+        edgeList.removeAll(keepingCapacity: keepingCapacity)
         edges = EdgeSummary()
         taskCount = 0
     }
@@ -165,18 +164,15 @@ public struct TaskGraph: Sendable {
     /// id produces a thrown error rather than a trap. Duplicate edges are allowed.
     /// - Complexity: Amortised O(1).
     public mutating func addDependency(_ before: TaskID, _ after: TaskID) {
-        detachCache()
         let f = before.index, t = after.index
         if f >= 0 && f < Int(Int32.max) && t >= 0 && t < Int(Int32.max) {
             let f32 = Int32(truncatingIfNeeded: f), t32 = Int32(truncatingIfNeeded: t)
             edges.note(from: f32, to: t32)
-            edgeFrom.append(f32)
-            edgeTo.append(t32)
+            edgeList.append(Edge(from: f32, to: t32))
         } else {
-            if edges.firstUnrepresentable == nil { edges.firstUnrepresentable = (edgeFrom.count, f, t) }
+            if edges.firstUnrepresentable == nil { edges.firstUnrepresentable = (edgeList.count, f, t) }
             edges.note(from: -1, to: -1)
-            edgeFrom.append(-1)
-            edgeTo.append(-1)
+            edgeList.append(Edge(from: -1, to: -1))
         }
     }
 
@@ -233,15 +229,6 @@ public struct TaskGraph: Sendable {
         return task.index
     }
 
-    /// A copy that is about to diverge gets its own cache (copies share one until then,
-    /// and the cache is keyed by sizes, which two diverged copies may share).
-    @inline(__always)
-    private mutating func detachCache() {
-        if !isKnownUniquelyReferenced(&cache) {
-            cache = CompiledCache()
-        }
-    }
-
     /// The flat arrays for this version of the graph, built on first use and cached.
     func structure() -> CompiledTaskGraph {
         cache.compiled(for: self, recycler: nil)
@@ -278,15 +265,57 @@ extension TaskGraph {
         }
     }
 
+    /// One dependency: `to` runs after `from`.
+    struct Edge: Sendable {
+        var from: Int32
+        var to: Int32
+    }
+
+    /// Names one version of a graph's contents without looking at them: the task and
+    /// edge counts and the addresses of the arrays that hold the tasks and the edges.
+    ///
+    /// Why it is exact: the compiled form keeps these two arrays alive, so while it is
+    /// cached their buffers can be neither freed (no other buffer takes their address)
+    /// nor mutated in place (a shared array copies on its next append). A graph whose
+    /// arrays have those addresses and counts therefore holds exactly the tasks and edges
+    /// that were compiled; every mutation either appends to one of these arrays (which
+    /// then gets a new buffer) or is `removeAll`, which replaces the cache. Two copies
+    /// that diverged after sharing the cache thus never take each other's compiled form
+    /// (they may take turns recompiling, which is correct, only slower).
+    struct VersionKey: Equatable, Sendable {
+        var count: Int
+        var edgeCount: Int
+        var bodies: UInt
+        var edges: UInt
+
+        init(_ g: TaskGraph) {
+            count = g.taskCount
+            edgeCount = g.edgeList.count
+            bodies = VersionKey.address(g.bodies)
+            edges = VersionKey.address(g.edgeList)
+        }
+
+        init(bodies b: [TaskBody], edges e: [Edge]) {
+            count = b.count
+            edgeCount = e.count
+            bodies = VersionKey.address(b)
+            edges = VersionKey.address(e)
+        }
+
+        @inline(__always)
+        static func address<T>(_ a: [T]) -> UInt {
+            a.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+        }
+    }
+
     /// Holds the compiled form of one graph version.
     final class CompiledCache: Sendable {
-        /// Keyed by (task count, edge count): a graph only grows, and a copy that
-        /// diverges gets a fresh cache, so the pair names a version exactly.
         private let slot = Lock<CompiledTaskGraph?>(nil)
 
         func compiled(for graph: TaskGraph, recycler: StorageRecycler?) -> CompiledTaskGraph {
-            slot.withLock { cached in
-                if let c = cached, c.count == graph.count, c.edgeCount == graph.edgeFrom.count {
+            let key = VersionKey(graph)
+            return slot.withLock { cached in
+                if let c = cached, c.key == key {
                     return c
                 }
                 // Drop the old version first, so its arrays can go back to its recycler.

@@ -164,9 +164,11 @@ func ulpError<T: KernelScalar>(_ got: T, _ want: Double, _: T.Type) -> Double {
     @Test func misuseThrowsNamingTheOperand() {
         let x = randomMatrix(Float.self, rows: 3, cols: 4, seed: 1)
         let y = randomMatrix(Float.self, rows: 4, cols: 3, seed: 2)
-        do { try Elementwise.unary(.exp, x, into: y); Issue.record("no throw") } catch { #expect(error.message.contains("x is 3×4, expected 4×3")) }
+        do { try Elementwise.unary(.exp, x,
+                                   into: y); Issue.record("no throw") } catch { #expect(error.message.contains("x is 3×4, expected 4×3")) }
         do { try Elementwise.binary(.add, x, y, into: x); Issue.record("no throw") } catch { #expect(error.message.contains("b is 4×3")) }
         let broadcastOut = MatrixView(x.buffer, rows: 3, cols: 4, rowStride: 0, colStride: 1)
-        do { try Elementwise.fill(1, into: broadcastOut); Issue.record("no throw") } catch { #expect(error.message.contains("y is an output")) }
+        do { try Elementwise.fill(1,
+                into: broadcastOut); Issue.record("no throw") } catch { #expect(error.message.contains("y is an output")) }
     }
 }

@@ -26,6 +26,48 @@ import DataflowScheduler
         #expect(copy.count == 2 && copy.name(of: b) == "b" && copy.priority(of: a) == 2 && copy.successors(of: a) == [b])
     }
 
+    /// Copies share the compiled form until they diverge, and mutations do not check for
+    /// sharing: a copy that diverged to the same task and edge counts must still get its
+    /// own compiled form (its own bodies, edges and validity), whichever copy compiles
+    /// first and however they alternate.
+    @Test(arguments: [false, true])
+    func divergedCopiesWithEqualCountsNeverShareACompiledForm(compiledBeforeCopy: Bool) throws {
+        let executor = Executor(workers: 1)
+        let ran = Locked<[String]>([])
+        var g = TaskGraph()
+        let a = g.addTask("a") { ran.withLock { $0.append("a") } }
+        let b = g.addTask("b") { ran.withLock { $0.append("b") } }
+        if compiledBeforeCopy { try executor.run(g) }
+        var c = g
+        // Same counts on both sides: one task and one edge each, different ones.
+        let gx = g.addTask("g-only") { ran.withLock { $0.append("g") } }
+        let cx = c.addTask("c-only") { ran.withLock { $0.append("c") } }
+        g.addDependency(b, gx)
+        c.addDependency(cx, a)
+        func runs(_ graph: TaskGraph) throws -> [String] {
+            ran.withLock { $0 = [] }
+            try executor.run(graph)
+            return ran.withLock { $0 }
+        }
+        for _ in 0..<2 {
+            let rg = try runs(g), rc = try runs(c)
+            #expect(rg.sorted() == ["a", "b", "g"] && rg.firstIndex(of: "b")! < rg.firstIndex(of: "g")!)
+            #expect(rc.sorted() == ["a", "b", "c"] && rc.firstIndex(of: "c")! < rc.firstIndex(of: "a")!)
+        }
+        #expect(g.successors(of: b) == [gx] && c.successors(of: b).isEmpty)
+        #expect(c.successors(of: cx) == [a] && g.successors(of: gx).isEmpty)
+        // An edge that closes a cycle in one copy only.
+        var d = g
+        var e = g
+        d.addDependency(gx, b)      // b → g-only → b
+        e.addDependency(a, gx)
+        #expect(throws: SchedulerError.self) { try d.validate() }
+        try e.validate()
+        #expect(throws: SchedulerError.self) { try executor.run(d) }
+        #expect(try runs(e).sorted() == ["a", "b", "g"])
+        #expect(try runs(g).sorted() == ["a", "b", "g"])
+    }
+
     /// Graphs of growing and shrinking sizes and different shapes, built fresh or into
     /// one emptied graph, run on one executor (whose recycled arrays then hold another
     /// graph's values): every task runs once, after its predecessors.

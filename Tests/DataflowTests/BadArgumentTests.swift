@@ -183,7 +183,8 @@ struct BadArgumentTests {
         }
         expectError(GraphError.self, "tensor(#-1)", kind: { $0.kind == .foreignTensor }) { _ = try g.tensor(NodeID(-1)) }
         #expect(try g.tensor(a.id) == a)
-        expectError(GraphError.self, "parameterValue(99)", kind: { $0.kind == .foreignTensor }) { _ = try g.parameterValue(ParameterID(99)) }
+        expectError(GraphError.self, "parameterValue(99)",
+                    kind: { $0.kind == .foreignTensor }) { _ = try g.parameterValue(ParameterID(99)) }
         expectError(GraphError.self, "parameterName(-1)", kind: { $0.kind == .foreignTensor }) { _ = try g.parameterName(ParameterID(-1)) }
         expectError(GraphError.self, "constantValue(5)", kind: { $0.kind == .foreignTensor }) { _ = try g.constantValue(ConstantID(5)) }
     }

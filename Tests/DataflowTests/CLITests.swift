@@ -59,8 +59,9 @@ struct CLITests {
     func subcommandCompletesTwice(_ arguments: [String]) throws {
         for round in 1...2 {
             let (status, signalled, note) = try CLITests.run(arguments)
+            let command = arguments.joined(separator: " ")
             #expect(!signalled && status == 0,
-                    "dataflow-bench \(arguments.joined(separator: " ")) (round \(round)): status \(status)\(signalled ? " (signal)" : "") \(note)")
+                    "dataflow-bench \(command) (round \(round)): status \(status)\(signalled ? " (signal)" : "") \(note)")
         }
     }
 

@@ -26,7 +26,8 @@ struct CheckpointInteropTests {
         let expected = try InteropTensors.all()
         #expect(Set(tensors.keys) == Set(expected.keys))
         for (name, value) in expected {
-            #expect(tensors[name].map { checkpointBitwiseEqual($0, value) } == true, "\(name): \(String(describing: tensors[name])) vs \(value)")
+            #expect(tensors[name].map { checkpointBitwiseEqual($0, value) } == true,
+                    "\(name): \(String(describing: tensors[name])) vs \(value)")
         }
         #expect(metadata == ["format": "pt"])
         try SafeTensors.save(tensors, to: directory.appendingPathComponent("swift_echo.safetensors"), metadata: metadata)
@@ -34,7 +35,8 @@ struct CheckpointInteropTests {
 
     @Test("writes the shared values for Python to check")
     func writeSwiftValues() throws {
-        try SafeTensors.save(InteropTensors.all(), to: directory.appendingPathComponent("swift_values.safetensors"), metadata: ["format": "pt"])
+        try SafeTensors.save(InteropTensors.all(), to: directory.appendingPathComponent("swift_values.safetensors"),
+                             metadata: ["format": "pt"])
     }
 
     @Test("a torch.nn.Linear state dict loads into graph parameters; the graph's parameters save for torch")

@@ -61,7 +61,8 @@ struct CheckpointReaderTests {
 
     @Test("a header length past the end of the file: headerExceedsFile")
     func headerExceedsFile() {
-        expectError(.headerExceedsFile(declared: 100, available: 10), safetensorsFile("{}", data: Array(repeating: 32, count: 8), declared: 100))
+        expectError(.headerExceedsFile(declared: 100, available: 10), safetensorsFile("{}", data: Array(repeating: 32, count: 8),
+                                                                                      declared: 100))
         expectError(.headerExceedsFile(declared: 1, available: 0), safetensorsFile("", declared: 1))
     }
 
@@ -126,11 +127,16 @@ struct CheckpointReaderTests {
         expectInvalidEntry("t", "missing field \"dtype\"", safetensorsFile(#"{"t":{"shape":[2],"data_offsets":[0,8]}}"#, data: d))
         expectInvalidEntry("t", "missing field \"shape\"", safetensorsFile(#"{"t":{"dtype":"F32","data_offsets":[0,8]}}"#, data: d))
         expectInvalidEntry("t", "missing field \"data_offsets\"", safetensorsFile(#"{"t":{"dtype":"F32","shape":[2]}}"#, data: d))
-        expectInvalidEntry("t", "\"dtype\" appears twice", safetensorsFile(#"{"t":{"dtype":"F32","dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, data: d))
-        expectInvalidEntry("t", "\"shape\" appears twice", safetensorsFile(#"{"t":{"dtype":"F32","shape":[2],"shape":[2],"data_offsets":[0,8]}}"#, data: d))
-        expectInvalidEntry("t", "\"data_offsets\" appears twice", safetensorsFile(#"{"t":{"dtype":"F32","shape":[2],"data_offsets":[0,8],"data_offsets":[0,8]}}"#, data: d))
-        expectInvalidEntry("t", "unknown field \"offsets\"", safetensorsFile(#"{"t":{"dtype":"F32","shape":[2],"offsets":[0,8]}}"#, data: d))
-        expectInvalidEntry("t", "\"dtype\" must be a string", safetensorsFile(#"{"t":{"dtype":32,"shape":[2],"data_offsets":[0,8]}}"#, data: d))
+        expectInvalidEntry("t", "\"dtype\" appears twice",
+                           safetensorsFile(#"{"t":{"dtype":"F32","dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, data: d))
+        expectInvalidEntry("t", "\"shape\" appears twice",
+                           safetensorsFile(#"{"t":{"dtype":"F32","shape":[2],"shape":[2],"data_offsets":[0,8]}}"#, data: d))
+        expectInvalidEntry("t", "\"data_offsets\" appears twice",
+                           safetensorsFile(#"{"t":{"dtype":"F32","shape":[2],"data_offsets":[0,8],"data_offsets":[0,8]}}"#, data: d))
+        expectInvalidEntry("t", "unknown field \"offsets\"", safetensorsFile(#"{"t":{"dtype":"F32","shape":[2],"offsets":[0,8]}}"#,
+                                                                             data: d))
+        expectInvalidEntry("t", "\"dtype\" must be a string", safetensorsFile(#"{"t":{"dtype":32,"shape":[2],"data_offsets":[0,8]}}"#,
+                                                                              data: d))
         expectInvalidEntry("t", "must be an array", safetensorsFile(Self.one(shape: "2"), data: d))
         expectInvalidEntry("t", "negative", safetensorsFile(Self.one(shape: "[-2]"), data: d))
         expectInvalidEntry("t", "fraction or exponent", safetensorsFile(Self.one(shape: "[2.0]"), data: d))
@@ -161,16 +167,21 @@ struct CheckpointReaderTests {
 
     @Test("offsets reversed or past the data section: offsetsOutOfRange")
     func offsetsOutOfRange() {
-        expectError(.offsetsOutOfRange(tensor: "t", begin: 8, end: 0, dataSize: 8), safetensorsFile(Self.one(offsets: "[8,0]"), data: Self.eight))
-        expectError(.offsetsOutOfRange(tensor: "t", begin: 4, end: 12, dataSize: 8), safetensorsFile(Self.one(offsets: "[4,12]"), data: Self.eight))
-        expectError(.offsetsOutOfRange(tensor: "t", begin: 0, end: 8, dataSize: 7), safetensorsFile(Self.one(), data: Array(Self.eight.dropLast())))
-        expectError(.offsetsOutOfRange(tensor: "t", begin: 0, end: Int.max, dataSize: 8), safetensorsFile(Self.one(offsets: "[0,\(Int.max)]"), data: Self.eight))
+        expectError(.offsetsOutOfRange(tensor: "t", begin: 8, end: 0, dataSize: 8), safetensorsFile(Self.one(offsets: "[8,0]"),
+                                                                                                    data: Self.eight))
+        expectError(.offsetsOutOfRange(tensor: "t", begin: 4, end: 12, dataSize: 8), safetensorsFile(Self.one(offsets: "[4,12]"),
+                                                                                                     data: Self.eight))
+        expectError(.offsetsOutOfRange(tensor: "t", begin: 0, end: 8, dataSize: 7), safetensorsFile(Self.one(),
+                                                                                                    data: Array(Self.eight.dropLast())))
+        expectError(.offsetsOutOfRange(tensor: "t", begin: 0, end: Int.max, dataSize: 8),
+                    safetensorsFile(Self.one(offsets: "[0,\(Int.max)]"), data: Self.eight))
     }
 
     @Test("offsets that span the wrong number of bytes: byteCountMismatch")
     func byteCountMismatch() {
         expectError(.byteCountMismatch(tensor: "t", expected: 8, actual: 4), safetensorsFile(Self.one(offsets: "[0,4]"), data: Self.eight))
-        expectError(.byteCountMismatch(tensor: "t", expected: 16, actual: 8), safetensorsFile(Self.one(dtype: "F64", shape: "[2]"), data: Self.eight))
+        expectError(.byteCountMismatch(tensor: "t", expected: 16, actual: 8), safetensorsFile(Self.one(dtype: "F64", shape: "[2]"),
+                                                                                              data: Self.eight))
         expectError(.byteCountMismatch(tensor: "t", expected: 4, actual: 8), safetensorsFile(Self.one(shape: "[]"), data: Self.eight))
         expectError(.byteCountMismatch(tensor: "t", expected: 0, actual: 8), safetensorsFile(Self.one(shape: "[2,0]"), data: Self.eight))
     }
@@ -199,7 +210,8 @@ struct CheckpointReaderTests {
     func descriptions() {
         let cases: [(CheckpointError, String)] = [
             (.unsupportedDType(tensor: "w1", dtype: "BF16"), #"tensor "w1" has dtype "BF16"; supported dtypes are F32, F64, I32"#),
-            (.shapeMismatch(tensor: "w1", expected: [784, 100], actual: [784, 10]), #"parameter "w1" has shape [784, 100]; the file has [784, 10]"#),
+            (.shapeMismatch(tensor: "w1", expected: [784, 100], actual: [784, 10]),
+             #"parameter "w1" has shape [784, 100]; the file has [784, 10]"#),
             (.byteCountMismatch(tensor: "b", expected: 16, actual: 8), #"tensor "b" needs 16 bytes"#),
             (.duplicateTensor(name: "a\u{0}\"b"), #"tensor "a\u{0}\"b" appears more than once"#),
             (.missingTensors(["b", "k"]), #"no tensor for parameters "b", "k""#),

@@ -111,8 +111,10 @@ enum InteropTensors {
     static func all() throws -> [String: TensorValue] {
         var out: [String: TensorValue] = [:]
         for spec in specs { out[spec.name] = try value(spec) }
-        out["f32.special"] = try TensorValue(shape: [7], floats: [0, -0.0, .infinity, -.infinity, .leastNonzeroMagnitude, .greatestFiniteMagnitude, .nan])
-        out["f64.special"] = try TensorValue(shape: [7], doubles: [0, -0.0, .infinity, -.infinity, .leastNonzeroMagnitude, .greatestFiniteMagnitude, .nan])
+        out["f32.special"] = try TensorValue(shape: [7], floats: [0, -0.0, .infinity, -.infinity, .leastNonzeroMagnitude,
+                                                                  .greatestFiniteMagnitude, .nan])
+        out["f64.special"] = try TensorValue(shape: [7], doubles: [0, -0.0, .infinity, -.infinity, .leastNonzeroMagnitude,
+                                                                   .greatestFiniteMagnitude, .nan])
         out["i32.extremes"] = try TensorValue(shape: [5], int32s: [.min, -1, 0, 1, .max])
         return out
     }

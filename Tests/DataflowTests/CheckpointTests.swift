@@ -102,7 +102,8 @@ struct CheckpointTests {
         var b: [String: TensorValue] = [:]
         let names = (0..<40).map { "t\($0 * 7919 % 97)" }
         for (i, name) in names.enumerated() { a[name] = try TensorValue(shape: [i % 3], doubles: (0..<(i % 3)).map(Double.init)) }
-        for (i, name) in names.enumerated().reversed() { b[name] = try TensorValue(shape: [i % 3], doubles: (0..<(i % 3)).map(Double.init)) }
+        for (i, name) in names.enumerated().reversed() { b[name] = try TensorValue(shape: [i % 3],
+                                                                                   doubles: (0..<(i % 3)).map(Double.init)) }
         let m1 = Dictionary(uniqueKeysWithValues: (0..<10).map { ("k\($0)", "v") })
         let m2 = Dictionary(uniqueKeysWithValues: (0..<10).reversed().map { ("k\($0)", "v") })
         #expect(try SafeTensors.encode(a, metadata: m1) == SafeTensors.encode(b, metadata: m2))
@@ -127,7 +128,8 @@ struct CheckpointTests {
         let old = ["w": try TensorValue(shape: [2], floats: [1, 2])]
         try SafeTensors.save(old, to: url, metadata: ["v": "old"])
         let oldBytes = try Data(contentsOf: url)
-        let new = ["w": try TensorValue(shape: [3], floats: [7, 8, 9]), "b": try TensorValue(shape: [1000], doubles: Array(repeating: 1, count: 1000))]
+        let new = ["w": try TensorValue(shape: [3], floats: [7, 8, 9]), "b": try TensorValue(shape: [1000], doubles: Array(repeating: 1,
+                                                                                                                           count: 1000))]
         #expect(throws: CheckpointError.self) {
             try SafeTensors.save(new, to: url, metadata: ["v": "new"], failing: { if $0 == step { throw Injected() } })
         }

@@ -24,7 +24,8 @@ struct CompilerMLP {
         var h = x
         for l in 0..<(sizes.count - 1) {
             let scale = 1 / Double(sizes[l]).squareRoot()
-            let w = graph.parameter("w\(l + 1)", try .uniform([sizes[l], sizes[l + 1]], dtype, in: -2 * scale...2 * scale, seed: seed &+ UInt64(l)))
+            let w = graph.parameter("w\(l + 1)", try .uniform([sizes[l], sizes[l + 1]], dtype, in: -2 * scale...2 * scale,
+                                                              seed: seed &+ UInt64(l)))
             let b = graph.parameter("b\(l + 1)", try .uniform([sizes[l + 1]], dtype, in: -0.5...0.5, seed: seed &+ 100 &+ UInt64(l)))
             ws.append(w); bs.append(b)
             let z = try h • w + b

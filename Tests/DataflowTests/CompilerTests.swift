@@ -197,7 +197,8 @@ struct CompilerTests {
         let net = try SeedNetwork(in: g, sizes: [7, 5, 4, 3], dtype: .float64, seed: 3)
         let feeds = ["x": randomValue([6, 7], seed: 11), "y": try TensorValue.labels(count: 6, classes: 3, seed: 12)]
         let grads = try grad(of: net.loss, wrt: net.parameters)
-        let f = try compile(inputs: [net.x, net.y], outputs: [net.loss, net.probabilities] + grads, options: CompileOptions(workers: workers))
+        let f = try compile(inputs: [net.x, net.y], outputs: [net.loss, net.probabilities] + grads,
+                            options: CompileOptions(workers: workers))
         let values = try f(feeds)
         try expectMatchesReferenceMLP(values, of: net, in: g, sizes: [7, 5, 4, 3], feeds: feeds)
     }

@@ -42,10 +42,12 @@ struct ConvGradientTests {
                                                     [b.input("dy", [2, 3, 3, 2])])
         },
         OpCase("maxPool2d 2×2") { b in try maxPool2d(b.input("x", [2, 4, 6, 3]), window: (2, 2)) },
-        OpCase("maxPool2d 3×3 stride 2 same") { b in try maxPool2d(b.input("x", [2, 5, 5, 2]), window: (3, 3), stride: (2, 2), padding: .same) },
+        OpCase("maxPool2d 3×3 stride 2 same") { b in try maxPool2d(b.input("x", [2, 5, 5, 2]), window: (3, 3), stride: (2, 2),
+                                                                   padding: .same) },
         OpCase("avgPool2d 2×2") { b in try avgPool2d(b.input("x", [2, 4, 6, 3]), window: (2, 2)) },
         OpCase("avgPool2d 3×2 stride 1 explicit padding") { b in
-            try avgPool2d(b.input("x", [1, 5, 4, 2]), window: (3, 2), stride: (1, 1), padding: .explicit(top: 1, bottom: 2, left: 1, right: 0))
+            try avgPool2d(b.input("x", [1, 5, 4, 2]), window: (3, 2), stride: (1, 1), padding: .explicit(top: 1, bottom: 2, left: 1,
+                                                                                                         right: 0))
         },
         OpCase("avgPool2d same, excluding padding") { b in
             try avgPool2d(b.input("x", [2, 5, 5, 2]), window: (2, 2), padding: .same, countIncludesPadding: false)

@@ -110,7 +110,8 @@ import Dataflow
         let loss = try -mean(log(softmax(z)).gather(y)) + sum(max(h, axes: [1])) * 0.1 + mean(relu(h) * h) * 0.3
         let wrt = [w1, w2, b]
         let grads = try grad(of: loss, wrt: wrt)
-        let vs = [try g.placeholder("v1", .float64, [4, 5]), try g.placeholder("v2", .float64, [5, 3]), try g.placeholder("v3", .float64, [3])]
+        let vs = [try g.placeholder("v1", .float64, [4, 5]), try g.placeholder("v2", .float64, [5, 3]), try g.placeholder("v3", .float64,
+                                                                                                                          [3])]
         var dotGV = try sum(grads[0] * vs[0])
         for k in 1..<3 { dotGV = try dotGV + sum(grads[k] * vs[k]) }
         let hv = try grad(of: dotGV, wrt: wrt)

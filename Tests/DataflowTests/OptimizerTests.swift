@@ -60,7 +60,8 @@ struct OptimizerTests {
         #expect(values["adam.v.w2"]!.asDoubles().allSatisfy { $0 > 0 })
     }
 
-    @Test("a checkpoint of parameters and optimizer state resumes training bitwise", arguments: ["adam", "rmsprop_centered_momentum", "sgd_momentum_scheduled"])
+    @Test("a checkpoint of parameters and optimizer state resumes training bitwise", arguments: ["adam", "rmsprop_centered_momentum",
+                                                                                                 "sgd_momentum_scheduled"])
     func checkpointResumes(_ name: String) throws {
         let c = OptimizerCase.all.first { $0.name == name }!
         var straight = try c.trainer()

@@ -70,6 +70,7 @@ public struct GradientStats: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        "joint \(joint) nodes; separate \(separateRaw) raw, \(separateMerged) merged\(separateEqualsJoint ? " (same nodes as joint)" : " (DIFFERENT from joint)")"
+        "joint \(joint) nodes; separate \(separateRaw) raw, \(separateMerged) "
+            + "merged\(separateEqualsJoint ? " (same nodes as joint)" : " (DIFFERENT from joint)")"
     }
 }

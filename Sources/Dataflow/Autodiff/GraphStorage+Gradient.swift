@@ -15,7 +15,8 @@ extension GraphStorage {
         if let given {
             let g = nodes[given.rawValue]
             guard g.dtype == lossNode.dtype, Self.compatible(g.shape, lossNode.shape) else {
-                throw GraphError("grad: output gradient \(labelWithShape(given)) (\(g.dtype)) does not match the loss \(labelWithShape(loss)) (\(lossNode.dtype))")
+                throw GraphError("grad: output gradient \(labelWithShape(given)) (\(g.dtype)) does not match the loss "
+                    + "\(labelWithShape(loss)) (\(lossNode.dtype))")
             }
             seed = given
         } else {
@@ -75,7 +76,8 @@ extension GraphStorage {
             case .zeros:
                 return try make(.zerosLike, [w], gradient: true)
             case .error:
-                throw GraphError("grad: the loss \(labelWithShape(loss)) does not depend on \(labelWithShape(w)); pass options.disconnected = .zeros to get zeros", kind: .disconnected)
+                throw GraphError("grad: the loss \(labelWithShape(loss)) does not depend on \(labelWithShape(w)); pass "
+                    + "options.disconnected = .zeros to get zeros", kind: .disconnected)
             }
         }
     }

@@ -88,7 +88,8 @@ public enum CheckpointError: Error, Sendable, Equatable, CustomStringConvertible
         case .shapeOverflow(let tensor, let shape):
             "safetensors: tensor \(Self.quote(tensor)) has shape \(Shape.describe(shape)), whose size overflows"
         case .offsetsOutOfRange(let tensor, let begin, let end, let dataSize):
-            "safetensors: tensor \(Self.quote(tensor)) has data_offsets [\(begin), \(end)]; expected begin ≤ end ≤ \(dataSize) (the data section's size)"
+            "safetensors: tensor \(Self.quote(tensor)) has data_offsets [\(begin), \(end)]; expected begin ≤ end ≤ \(dataSize) (the "
+                + "data section's size)"
         case .byteCountMismatch(let tensor, let expected, let actual):
             "safetensors: tensor \(Self.quote(tensor)) needs \(expected) bytes for its dtype and shape; its data_offsets span \(actual)"
         case .overlappingTensors(let first, let second):
@@ -100,9 +101,11 @@ public enum CheckpointError: Error, Sendable, Equatable, CustomStringConvertible
         case .duplicateParameterName(let name):
             "checkpoint: several parameters are named \(Self.quote(name)); names must be unique to save or load"
         case .missingTensors(let names):
-            "checkpoint: the file has no tensor for parameter\(names.count == 1 ? "" : "s") \(names.map(Self.quote).joined(separator: ", "))"
+            "checkpoint: the file has no tensor for parameter\(names.count == 1 ? "" : "s") "
+                + "\(names.map(Self.quote).joined(separator: ", "))"
         case .unexpectedTensors(let names):
-            "checkpoint: tensor\(names.count == 1 ? "" : "s") \(names.map(Self.quote).joined(separator: ", ")) of the file name\(names.count == 1 ? "s" : "") no parameter"
+            "checkpoint: tensor\(names.count == 1 ? "" : "s") \(names.map(Self.quote).joined(separator: ", ")) of the file "
+                + "name\(names.count == 1 ? "s" : "") no parameter"
         case .dtypeMismatch(let tensor, let expected, let actual):
             "checkpoint: parameter \(Self.quote(tensor)) is \(expected); the file has \(actual)"
         case .shapeMismatch(let tensor, let expected, let actual):

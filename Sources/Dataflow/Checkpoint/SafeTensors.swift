@@ -220,7 +220,10 @@ public enum SafeTensors {
     static func readLittleEndian<T: FixedWidthInteger>(_: T.Type, _ bytes: UnsafeRawBufferPointer) -> [T] {
         let n = bytes.count / MemoryLayout<T>.size
         let values = [T](unsafeUninitializedCapacity: n) { buffer, initialized in
-            if n > 0 { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[0..<(n * MemoryLayout<T>.size)])) }
+            if n > 0 {
+                let source = UnsafeRawBufferPointer(rebasing: bytes[0..<(n * MemoryLayout<T>.size)])
+                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: source)
+            }
             initialized = n
         }
         #if _endian(little)

@@ -14,6 +14,15 @@ final class Bindings: @unchecked Sendable {
         buffers = Array(repeating: nil, count: slotCount)
     }
 
+    /// A zero-filled buffer of `count` elements of `dtype`, as a slot object.
+    static func makeBuffer(_ dtype: DType, count: Int) -> AnyObject {
+        switch dtype {
+        case .float32: TensorBuffer<Float>(count: count)
+        case .float64: TensorBuffer<Double>(count: count)
+        case .int32: TensorBuffer<Int32>(count: count)
+        }
+    }
+
     @inline(__always)
     func buffer<T: TensorElement>(_ slot: Int, _: T.Type = T.self) -> TensorBuffer<T> {
         unsafeDowncast(buffers[slot]!, to: TensorBuffer<T>.self)

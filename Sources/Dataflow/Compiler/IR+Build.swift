@@ -113,11 +113,13 @@ extension IR {
             }
             if !v.concrete.isEmpty || v.shape.rank == 0 {
                 if v.shape.rank != v.concrete.count && !v.concrete.isEmpty {
-                    throw IRVerificationError(message: "after \(pass): \(label(i)) has symbolic rank \(v.shape.rank) but concrete shape \(v.concrete)")
+                    throw IRVerificationError(message: "after \(pass): \(label(i)) has symbolic rank \(v.shape.rank) but concrete "
+                        + "shape \(v.concrete)")
                 }
                 for (d, c) in zip(v.shape.dims, v.concrete) {
                     if let d, d != c {
-                        throw IRVerificationError(message: "after \(pass): \(label(i)) has static dim \(d) but concrete \(c) (shape \(v.shape) vs \(v.concrete))")
+                        throw IRVerificationError(message: "after \(pass): \(label(i)) has static dim \(d) but concrete \(c) (shape "
+                            + "\(v.shape) vs \(v.concrete))")
                     }
                 }
             }
@@ -133,7 +135,8 @@ extension IR {
                 }
             case .elementwise(let program):
                 if program.inputCount != v.inputs.count {
-                    throw IRVerificationError(message: "after \(pass): \(label(i)) program takes \(program.inputCount) inputs but has \(v.inputs.count)")
+                    throw IRVerificationError(message: "after \(pass): \(label(i)) program takes \(program.inputCount) inputs but has "
+                        + "\(v.inputs.count)")
                 }
             case .op, .folded:
                 break

@@ -83,7 +83,8 @@ extension IR {
             values[i].concrete = shape
             for (d, c) in zip(v.shape.dims, shape) {
                 if let d, d != c {
-                    throw RuntimeError(message: "\(label(i)): expected shape \(v.shape) but the feeds give \(shape)", kind: .shapeMismatch(label(i)))
+                    throw RuntimeError(message: "\(label(i)): expected shape \(v.shape) but the feeds give \(shape)",
+                                       kind: .shapeMismatch(label(i)))
                 }
             }
         }
@@ -120,7 +121,8 @@ extension IR {
         let (m, ka) = ta ? (a[1], a[0]) : (a[0], a[1])
         let (kb, n) = tb ? (b[1], b[0]) : (b[0], b[1])
         guard ka == kb else {
-            throw RuntimeError(message: "\(label(i)): inner dimensions differ: \(a)\(ta ? "ᵀ" : "") · \(b)\(tb ? "ᵀ" : "")", kind: .shapeMismatch(label(i)))
+            throw RuntimeError(message: "\(label(i)): inner dimensions differ: \(a)\(ta ? "ᵀ" : "") · \(b)\(tb ? "ᵀ" : "")",
+                               kind: .shapeMismatch(label(i)))
         }
         return [m, n]
     }
@@ -132,7 +134,8 @@ extension IR {
             let padded = [Int](repeating: 1, count: rank - s.count) + s
             for d in 0..<rank where padded[d] != 1 {
                 if out[d] == 1 { out[d] = padded[d] } else if out[d] != padded[d] {
-                    throw RuntimeError(message: "\(label(i)): shapes \(shapes.map { "\($0)" }.joined(separator: " and ")) do not broadcast", kind: .shapeMismatch(label(i)))
+                    throw RuntimeError(message: "\(label(i)): shapes \(shapes.map { "\($0)" }.joined(separator: " and ")) do not broadcast",
+                                       kind: .shapeMismatch(label(i)))
                 }
             }
         }
@@ -152,7 +155,8 @@ extension IR {
             }
         }
         guard out.reduce(1, *) == total else {
-            throw RuntimeError(message: "\(label(i)): cannot reshape \(input) (\(total) elements) to \(out)", kind: .shapeMismatch(label(i)))
+            throw RuntimeError(message: "\(label(i)): cannot reshape \(input) (\(total) elements) to \(out)",
+                               kind: .shapeMismatch(label(i)))
         }
         return out
     }

@@ -43,16 +43,13 @@ extension Lowering {
         return nil
     }
 
-    /// Value `i`'s kind and operands as rank ≤ 2 views, for element-wise ops (equal
-    /// shapes, or broadcast along all leading axes or the last), sums over leading
-    /// or trailing axes and their adjoints.
-    /// - Throws: `CompileError.unsupported` naming the value otherwise.
-    func flattened(_ i: Int, _ kind: IR.Kind, _ out: ValueRef, _ ins: [ValueRef]) throws -> (IR.Kind, ValueRef, [ValueRef]) {
-        let unsupported = CompileError(
-            message: "\(ir.label(i)) of shape \(out.shape) reading \(ins.map { "\($0.shape)" }.joined(separator: ", ")): compiled programs "
-                + "handle rank > 2 only in convolution and pooling, reshapes, element-wise ops that broadcast along all leading axes "
-                + "or the last one, and reductions over leading or trailing axes (the reference interpreter handles any rank)",
-            kind: .unsupported)
+    /// Value `i`'s kind and operands as rank ≤ 2 views where one matrix view
+    /// expresses them: element-wise ops with equal shapes or a broadcast along all
+    /// leading axes or the last, reductions over leading or trailing axes and their
+    /// adjoints, and the row ops of the last axis (softmax, log-softmax, their
+    /// gradients, argmax).
+    /// - Returns: nil when no matrix view fits; `Lowering+RankN.swift` takes those.
+    func flattened(_ i: Int, _ kind: IR.Kind, _ out: ValueRef, _ ins: [ValueRef]) -> (IR.Kind, ValueRef, [ValueRef])? {
         func with(_ r: ValueRef, _ shape: [Int]) -> ValueRef { ValueRef(slot: r.slot, offset: r.offset, shape: shape) }
         let isElementwise: Bool = switch kind {
         case .elementwise: true
@@ -62,31 +59,40 @@ extension Lowering {
         if isElementwise {
             var flat: [ValueRef] = []
             for r in ins {
-                guard let s = Lowering.flatOperand(r.shape, to: out.shape) else { throw unsupported }
+                guard let s = Lowering.flatOperand(r.shape, to: out.shape) else { return nil }
                 flat.append(with(r, s))
             }
             if case .op(.broadcastLike) = kind { flat[1] = with(out, Lowering.flat2(out.shape)) }
             return (kind, with(out, Lowering.flat2(out.shape)), flat)
         }
-        guard case .op(let op) = kind else { throw unsupported }
+        guard case .op(let op) = kind else { return nil }
+        switch op {
+        case .softmax, .logSoftmax, .softmaxGrad, .logSoftmaxGrad:
+            // Row ops of the last axis: every operand as [rows, last axis].
+            return (kind, with(out, Lowering.flat2(out.shape)), ins.map { with($0, Lowering.flat2($0.shape)) })
+        case .argmax(let axis) where axis == ins[0].shape.count - 1:
+            return (.op(.argmax(axis: 1)), with(out, [out.count]), [with(ins[0], Lowering.flat2(ins[0].shape))])
+        default:
+            break
+        }
         if op == .sumToShapeOf {
-            guard let o = Lowering.flatOperand(out.shape, to: ins[0].shape) else { throw unsupported }
+            guard let o = Lowering.flatOperand(out.shape, to: ins[0].shape) else { return nil }
             return (kind, with(out, o), [with(ins[0], Lowering.flat2(ins[0].shape)), with(ins[1], o)])
         }
-        func reduction(_ axes: [Int], _ make: ([Int]) -> Op) throws -> (IR.Kind, ValueRef, [ValueRef]) {
-            guard let (flat, newAxes) = Lowering.axisSplit(ins[0].shape, axes) else { throw unsupported }
+        func reduction(_ axes: [Int], _ make: ([Int]) -> Op) -> (IR.Kind, ValueRef, [ValueRef])? {
+            guard let (flat, newAxes) = Lowering.axisSplit(ins[0].shape, axes) else { return nil }
             let reduced = flat.enumerated().filter { !newAxes.contains($0.offset) }.map(\.element)
             return (.op(make(newAxes)), with(out, reduced), [with(ins[0], flat)])
         }
-        if case .sum(let axes) = op { return try reduction(axes) { .sum(axes: $0) } }
-        if case .mean(let axes) = op { return try reduction(axes) { .mean(axes: $0) } }
-        if case .max(let axes) = op { return try reduction(axes) { .max(axes: $0) } }
+        if case .sum(let axes) = op { return reduction(axes) { .sum(axes: $0) } }
+        if case .mean(let axes) = op { return reduction(axes) { .mean(axes: $0) } }
+        if case .max(let axes) = op { return reduction(axes) { .max(axes: $0) } }
         if case .meanGrad(let axes) = op {
-            guard let (flat, newAxes) = Lowering.axisSplit(out.shape, axes) else { throw unsupported }
+            guard let (flat, newAxes) = Lowering.axisSplit(out.shape, axes) else { return nil }
             let reduced = flat.enumerated().filter { !newAxes.contains($0.offset) }.map(\.element)
             return (.op(.meanGrad(axes: newAxes)), with(out, flat), [with(ins[0], reduced), with(ins[1], flat)])
         }
-        throw unsupported
+        return nil
     }
 
     /// An NHWC value as the kernels' pixel matrix [N·H·W, C].
@@ -99,7 +105,8 @@ extension Lowering {
     /// (`IR.imageChunks`, a function of the batch size only), plus, for a kernel
     /// gradient of several chunks, one task summing the chunks' partial gradients in
     /// chunk order.
-    mutating func makeImageLayerTasks<T: KernelScalar>(_ i: Int, _ op: Op, _: T.Type, out: ValueRef, ins: [ValueRef]) throws -> [PendingTask] {
+    mutating func makeImageLayerTasks<T: KernelScalar>(_ i: Int, _ op: Op, _: T.Type, out: ValueRef,
+                                                       ins: [ValueRef]) throws -> [PendingTask] {
         let b = bindings
         let dtype = ir.values[i].dtype
         let gradient = ir.values[i].isGradient
@@ -146,7 +153,8 @@ extension Lowering {
             let single = chunks.count == 1
             var bodies = chunks.enumerated().map { c, images in
                 task(i, suffix(images), kind: .weightGradientMatmul, cost: cost) {
-                    let target = single ? MatrixView(b.buffer(out.slot, T.self), offset: out.offset, rows: kernelRows, cols: g.outputChannels)
+                    let target = single ? MatrixView(b.buffer(out.slot, T.self), offset: out.offset, rows: kernelRows,
+                                                     cols: g.outputChannels)
                                         : MatrixView(scratch(), offset: partialBase + c * kcount, rows: kernelRows, cols: g.outputChannels)
                     try Conv2D.backwardKernel(g, input: Lowering.pixels(x, b, T.self), outputGradient: Lowering.pixels(dy, b, T.self),
                                               into: target, scratch: scratch(), scratchOffset: base + c * per, images: images)
@@ -185,7 +193,8 @@ extension Lowering {
                 if case .maxPool2d = op {
                     try Pool2D.maxForward(g, input: Lowering.pixels(ins[0], b, T.self), into: o, rows: rows)
                 } else if case .avgPool2d = op {
-                    try Pool2D.averageForward(g, input: Lowering.pixels(ins[0], b, T.self), into: o, includePadding: includePadding, rows: rows)
+                    try Pool2D.averageForward(g, input: Lowering.pixels(ins[0], b, T.self), into: o, includePadding: includePadding,
+                                              rows: rows)
                 } else if case .maxPool2dGrad = op {
                     try Pool2D.maxBackward(g, input: Lowering.pixels(ins[0], b, T.self), outputGradient: Lowering.pixels(ins[1], b, T.self),
                                            into: o, images: images)

@@ -31,7 +31,10 @@ extension Lowering {
             return try makeImageLayerTasks(i, op, T.self, out: out, ins: ins)
         }
         if out.shape.count > 2 || ins.contains(where: { $0.shape.count > 2 }) {
-            (kind, out, ins) = try flattened(i, kind, out, ins)
+            guard let flat = flattened(i, kind, out, ins) else {
+                return try makeRankNTasks(i, kind, T.self, out: out, ins: ins)
+            }
+            (kind, out, ins) = flat
         }
         return try makeTasks(i, kind, T.self, out: out, ins: ins)
     }
@@ -46,7 +49,8 @@ extension Lowering {
             let k = ta ? ins[0].matrixShape.rows : ins[0].matrixShape.cols
             let f = 2.0 * Double(m) * Double(n) * Double(k)
             flops += f
-            let target = f < options.minimumTileFlops * 2 ? 1 : max(1, min(options.tilesPerMatmul ?? (workers == 1 ? 1 : 2 * workers), Int(f / options.minimumTileFlops)))
+            let target = f < options.minimumTileFlops * 2 ? 1 : max(1, min(options.tilesPerMatmul ?? (workers == 1 ? 1 : 2 * workers),
+                                                                           Int(f / options.minimumTileFlops)))
             let tiling = GEMMTiling.automatic(m: m, n: n, k: k, targetTiles: target, transposeA: ta)
             let (a, bb) = (ins[0], ins[1])
             let extra = ins.count > 2 ? ins[2] : nil
@@ -80,7 +84,8 @@ extension Lowering {
         }
     }
 
-    mutating func makeOpTasks<T: KernelScalar>(_ i: Int, _ op: Op, _: T.Type, out: ValueRef, ins: [ValueRef], cost: Double) throws -> [PendingTask] {
+    mutating func makeOpTasks<T: KernelScalar>(_ i: Int, _ op: Op, _: T.Type, out: ValueRef, ins: [ValueRef],
+                                               cost: Double) throws -> [PendingTask] {
         let b = bindings
         let v = ir.values[i]
         func elementwiseTasks(_ kind: TaskKind, _ body: @escaping @Sendable (Range<Int>) throws -> Void) -> [PendingTask] {
@@ -120,7 +125,8 @@ extension Lowering {
                 let chunks = max(1, min(cols / 64, x.count / options.elementsPerTask, 4 * workers))
                 return (0..<chunks).map { c in
                     let range = (cols * c / chunks)..<(cols * (c + 1) / chunks)
-                    return task(i, chunks > 1 ? " cols \(range)" : "", kind: kind, cost: cost * Double(x.count) / Double(max(out.count, 1)) / Double(chunks)) {
+                    return task(i, chunks > 1 ? " cols \(range)" : "", kind: kind, cost: cost * Double(x.count) / Double(max(out.count,
+                            1)) / Double(chunks)) {
                         let y = MatrixView(b.buffer(out.slot, T.self), offset: out.offset, rows: 1, cols: cols)
                         try Reduce.columns(rop, x.view(b, T.self).cols(range), into: y.cols(range))
                     }
@@ -203,51 +209,44 @@ extension Lowering {
             let os = [Int](repeating: 1, count: max(0, 2 - out.shape.count)) + out.shape
             let rowsAxis = os[0] == 1 && xs[0] != 1
             let colsAxis = os[1] == 1 && xs[1] != 1
-            return reduce(.sum, x, rowsAxis: rowsAxis, colsAxis: colsAxis, kind: v.isGradient && rowsAxis && !colsAxis ? .biasGradient : .reduction)
+            return reduce(.sum, x, rowsAxis: rowsAxis, colsAxis: colsAxis,
+                          kind: v.isGradient && rowsAxis && !colsAxis ? .biasGradient : .reduction)
         case .meanGrad(let axes):
             // dy (reduced shape) broadcast back over `axes`, times 1/count, in one fused loop.
             let dy = ins[0]
             let reducedCount = axes.reduce(1) { $0 * out.shape[$1] }
-            let program = ElementwiseProgram(inputCount: 1, instructions: [.input(0), .constant(1 / Double(max(reducedCount, 1))), .binary(.mul, 0, 1)])
+            let program = ElementwiseProgram(inputCount: 1, instructions: [.input(0), .constant(1 / Double(max(reducedCount, 1))),
+                                                                           .binary(.mul, 0, 1)])
             return elementwiseTasks(.elementwise) { r in
                 try Elementwise.run(program, inputs: [Lowering.reducedBroadcastView(dy, axes: axes, to: out.shape, b, T.self).rows(r)],
                                     into: out.view(b, T.self).rows(r))
             }
         case .maxGrad(let axes):
-            // Rare (not in the networks this library is tuned for): plain loops over
-            // bounds-checked buffers, split equally among tied maxima like the interpreter.
             let (x, y, dy) = (ins[0], ins[1], ins[2])
             return single(.reduction) {
-                let xv = x.view(b, T.self)
-                let yv = Lowering.reducedBroadcastView(y, axes: axes, to: x.shape, b, T.self)
-                let dyv = Lowering.reducedBroadcastView(dy, axes: axes, to: x.shape, b, T.self)
-                let ov = out.view(b, T.self)
-                let yCount = y.count
-                var ties = [Int](repeating: 0, count: max(yCount, 1))
-                func slot(_ i: Int, _ j: Int) -> Int { (yv.offset + i * yv.rowStride + j * yv.colStride) - y.offset }
-                for i in 0..<xv.rows { for j in 0..<xv.cols where xv.buffer[xv.offset + i * xv.rowStride + j] == yv.buffer[yv.offset + i * yv.rowStride + j * yv.colStride] { ties[slot(i, j)] += 1 } }
-                for i in 0..<xv.rows {
-                    for j in 0..<xv.cols {
-                        let isMax = xv.buffer[xv.offset + i * xv.rowStride + j] == yv.buffer[yv.offset + i * yv.rowStride + j * yv.colStride]
-                        let g = dyv.buffer[dyv.offset + i * dyv.rowStride + j * dyv.colStride]
-                        ov.buffer[ov.offset + i * ov.cols + j] = isMax ? g / T(ties[slot(i, j)]) : 0
-                    }
-                }
+                try Reduce.maxBackward(x: x.view(b, T.self), max: Lowering.reducedBroadcastView(y, axes: axes, to: x.shape, b, T.self),
+                                       gradient: Lowering.reducedBroadcastView(dy, axes: axes, to: x.shape, b, T.self),
+                                       into: out.view(b, T.self))
             }
         case .softmax:
             return single(.rowwise) { try RowOps.softmax(ins[0].view(b, T.self), into: out.view(b, T.self)) }
         case .logSoftmax:
             return single(.rowwise) { try RowOps.logSoftmax(ins[0].view(b, T.self), into: out.view(b, T.self)) }
         case .softmaxGrad:
-            return single(.rowwise) { try RowOps.softmaxBackward(output: ins[0].view(b, T.self), ins[1].view(b, T.self), into: out.view(b, T.self)) }
+            return single(.rowwise) { try RowOps.softmaxBackward(output: ins[0].view(b, T.self), ins[1].view(b, T.self),
+                                                                 into: out.view(b, T.self)) }
         case .logSoftmaxGrad:
-            return single(.rowwise) { try RowOps.logSoftmaxBackward(output: ins[0].view(b, T.self), ins[1].view(b, T.self), into: out.view(b, T.self)) }
+            return single(.rowwise) { try RowOps.logSoftmaxBackward(output: ins[0].view(b, T.self), ins[1].view(b, T.self),
+                                                                    into: out.view(b, T.self)) }
         case .gatherLabels:
-            return single(.rowwise, labelsGuard { try RowOps.gather(ins[0].view(b, T.self), labels: ins[1].view(b, Int32.self), into: out.view(b, T.self)) })
+            return single(.rowwise, labelsGuard { try RowOps.gather(ins[0].view(b, T.self), labels: ins[1].view(b, Int32.self),
+                                                                    into: out.view(b, T.self)) })
         case .scatterLabels:
-            return single(.rowwise, labelsGuard(classesFrom: 2) { try RowOps.scatter(ins[0].view(b, T.self), labels: ins[1].view(b, Int32.self), into: out.view(b, T.self)) })
+            return single(.rowwise, labelsGuard(classesFrom: 2) { try RowOps.scatter(ins[0].view(b, T.self), labels: ins[1].view(b,
+                    Int32.self), into: out.view(b, T.self)) })
         case .crossEntropy:
-            return single(.rowwise, labelsGuard { try RowOps.crossEntropy(logits: ins[0].view(b, T.self), labels: ins[1].view(b, Int32.self), into: out.view(b, T.self)) })
+            return single(.rowwise, labelsGuard { try RowOps.crossEntropy(logits: ins[0].view(b, T.self), labels: ins[1].view(b,
+                    Int32.self), into: out.view(b, T.self)) })
         case .crossEntropyGrad:
             return single(.rowwise, labelsGuard {
                 try RowOps.crossEntropyBackward(logits: ins[0].view(b, T.self), labels: ins[1].view(b, Int32.self),
@@ -265,7 +264,8 @@ extension Lowering {
 
     /// A view of `r`, whose shape is `target` with `axes` removed, that repeats it
     /// along `axes` (stride 0) to `target`'s rank ≤ 2 shape.
-    static func reducedBroadcastView<T: TensorElement>(_ r: ValueRef, axes: [Int], to target: [Int], _ b: Bindings, _: T.Type) -> MatrixView<T> {
+    static func reducedBroadcastView<T: TensorElement>(_ r: ValueRef, axes: [Int], to target: [Int], _ b: Bindings,
+                                                       _: T.Type) -> MatrixView<T> {
         // Dense strides of r's own dims, then stride 0 for the reduced axes.
         var strides = [Int](repeating: 0, count: target.count)
         var stride = 1

@@ -4,6 +4,17 @@ import DataflowScheduler
 /// Lowering of parameter updates (docs/ARCHITECTURE.md, "Updates"): ordering,
 /// staging of cycles, output snapshots.
 extension Lowering {
+    /// Parameter updates as simultaneous assignments (Theano's `updates`): every
+    /// update reads the values from before the call, whatever the others write.
+    ///
+    /// An update runs in place (an `axpy` on the parameter's buffer, or a copy of a
+    /// separately computed value) once every task that reads the old value is done:
+    /// the graph's readers, an output snapshot, and the other updates that read the
+    /// parameter while they write their own. When those update-reads-update orders
+    /// form a cycle (a swap `a ← b, b ← a`, or `a ← a − b, b ← b − a`), in place is
+    /// not possible: each update in the cycle is *staged*, computed into a private
+    /// buffer first and committed (copied) after every reader. Staging computes the
+    /// same kernels in the same order, so results do not depend on the choice.
     mutating func lowerUpdates() throws {
         var updated = Set<Int>()
         for update in ir.updates {
@@ -88,7 +99,7 @@ extension Lowering {
 
     /// A new private buffer slot for a staged update.
     mutating func makeStagingSlot(_ dtype: DType, count: Int) -> Int {
-        bindings.buffers.append(Lowering.makeBuffer(dtype, count: count))
+        bindings.buffers.append(Bindings.makeBuffer(dtype, count: count))
         stagingBytes += count * dtype.byteSize
         return bindings.buffers.count - 1
     }

@@ -117,15 +117,6 @@ struct Lowering {
         }
     }
 
-    /// A zero-filled buffer of `count` elements of `dtype`, as a slot object.
-    static func makeBuffer(_ dtype: DType, count: Int) -> AnyObject {
-        switch dtype {
-        case .float32: TensorBuffer<Float>(count: count)
-        case .float64: TensorBuffer<Double>(count: count)
-        case .int32: TensorBuffer<Int32>(count: count)
-        }
-    }
-
     /// The storage root of value i (itself unless it is an alias).
     func root(_ i: Int) -> Int {
         if case .alias(let r) = plan.locations[i] { return r }
@@ -178,17 +169,8 @@ struct Lowering {
         }
     }
 
-    /// Parameter updates as simultaneous assignments (Theano's `updates`): every
-    /// update reads the values from before the call, whatever the others write.
-    ///
-    /// An update runs in place (an `axpy` on the parameter's buffer, or a copy of a
-    /// separately computed value) once every task that reads the old value is done:
-    /// the graph's readers, an output snapshot, and the other updates that read the
-    /// parameter while they write their own. When those update-reads-update orders
-    /// form a cycle (a swap `a ← b, b ← a`, or `a ← a − b, b ← b − a`), in place is
-    /// not possible: each update in the cycle is *staged*, computed into a private
-    /// buffer first and committed (copied) after every reader. Staging computes the
-    /// same kernels in the same order, so results do not depend on the choice.
+    /// Wraps a task body so that a kernel's refusal surfaces as a `RuntimeError`
+    /// prefixed with the op's label.
     func guarded(_ label: String, _ body: @escaping @Sendable () throws -> Void) -> @Sendable () throws -> Void {
         return {
             do { try body() } catch let error as KernelError {
@@ -197,25 +179,24 @@ struct Lowering {
         }
     }
 
+    /// Guard mode: the join task of value i throws, naming the op, if the value holds a
+    /// NaN or an infinity.
     func numericsCheck(_ i: Int) -> (@Sendable () throws -> Void)? {
         let r = refs[i]!
         let b = bindings
         let label = ir.label(i)
+        func check<T: KernelScalar>(_: T.Type) -> @Sendable () throws -> Void {
+            return {
+                let view = r.flatView(b, T.self)
+                guard let k = try Reduce.firstNonFinite(view) else { return }
+                throw RuntimeError(message: "non-finite value \(view.buffer[r.offset + k]) first produced by \(label) "
+                                   + "at element \(k) of shape \(r.shape)", kind: .nonFinite(op: label))
+            }
+        }
         switch ir.values[i].dtype {
-        case .float32:
-            return { try Lowering.checkFinite(b.buffer(r.slot, Float.self), r, label) }
-        case .float64:
-            return { try Lowering.checkFinite(b.buffer(r.slot, Double.self), r, label) }
-        case .int32:
-            return nil
+        case .float32: return check(Float.self)
+        case .float64: return check(Double.self)
+        case .int32: return nil
         }
     }
-
-    static func checkFinite<T: KernelScalar>(_ buffer: TensorBuffer<T>, _ r: ValueRef, _ label: String) throws {
-        for k in 0..<r.count where !buffer[r.offset + k].isFinite {
-            throw RuntimeError(message: "non-finite value \(buffer[r.offset + k]) first produced by \(label) at element \(k) of shape \(r.shape)",
-                               kind: .nonFinite(op: label))
-        }
-    }
-
 }

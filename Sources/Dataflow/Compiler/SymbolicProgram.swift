@@ -1,58 +1,5 @@
 import DataflowKernels
 
-/// A parameter update applied by a compiled program: `parameter ← value`, after
-/// every output has been computed (Theano's `updates`).
-///
-/// When `value` is `parameter − s·g` (or `+`) with `s` a rank-0 tensor, the update
-/// runs in place on the parameter's buffer (an `axpy`), so weights are never copied
-/// out and back.
-public struct ParameterUpdate: Sendable {
-    public let parameter: Tensor
-    public let value: Tensor
-    public init(_ parameter: Tensor, _ value: Tensor) {
-        self.parameter = parameter
-        self.value = value
-    }
-}
-
-/// Compiles `outputs` (and parameter `updates`) into a `Function` that can be
-/// called many times.
-///
-/// ```swift
-/// let step = try compile(inputs: [x, y], outputs: [loss] + grads,
-///                        updates: zip(params, grads).map { ParameterUpdate($0, try $0 - lr * $1) })
-/// let values = try step(["x": batch, "y": labels])
-/// ```
-///
-/// Passes (each followed by verification in debug builds and when
-/// `options.verifyPasses`): stabilisation (`log(softmax)` → log-softmax, fused
-/// cross-entropy), pruning of everything no output needs, merging of equal
-/// subgraphs, constant folding, transposes folded into matmul flags, in-place
-/// parameter updates. At the first call with a new set of input shapes the program
-/// is specialised: concrete shapes, bias + activation and activation gradients fused
-/// into matmul epilogues, element-wise chains fused into one loop, a memory plan with
-/// buffer reuse, and lowering to a task graph. The result is cached per input shape.
-///
-/// - Parameters:
-///   - inputs: the placeholders the caller feeds, by name.
-///   - outputs: the tensors each call returns, in order.
-///   - updates: parameter updates applied in place after the outputs are computed.
-///   - options: workers, tiling, guard mode.
-/// - Returns: the compiled function.
-/// - Throws: `CompileError` when an output needs a placeholder that is not an input,
-///   tensors come from different graphs, an update targets a non-parameter, or an op
-///   has no compiled kernel.
-public func compile(inputs: [Tensor], outputs: [Tensor], updates: [ParameterUpdate] = [],
-                    options: CompileOptions = CompileOptions()) throws -> Function {
-    guard let graph = (outputs.first ?? updates.first?.parameter ?? inputs.first)?.graph else {
-        throw CompileError(message: "compile: nothing to compute (no outputs and no updates)", kind: .empty)
-    }
-    for t in inputs + outputs + updates.flatMap({ [$0.parameter, $0.value] }) where t.graph !== graph {
-        throw CompileError(message: "compile: tensor \(t.name ?? "#\(t.id.rawValue)") belongs to another graph", kind: .foreignTensor)
-    }
-    return try Function(graph: graph, inputs: inputs, outputs: outputs, updates: updates, options: options)
-}
-
 /// The symbolic half of compilation: shape-independent passes.
 struct SymbolicProgram {
     var ir: IR
@@ -66,11 +13,14 @@ struct SymbolicProgram {
         }
         for u in updates {
             guard case .parameter = graph.storedNode(u.parameter.id).op else {
-                throw CompileError(message: "compile: update target \(u.parameter.name ?? "#\(u.parameter.id.rawValue)") is not a parameter", kind: .invalidUpdate)
+                throw CompileError(message: "compile: update target \(u.parameter.name ?? "#\(u.parameter.id.rawValue)") is not a "
+                    + "parameter", kind: .invalidUpdate)
             }
             guard graph.storedNode(u.parameter.id).shape == graph.storedNode(u.value.id).shape,
                   graph.storedNode(u.parameter.id).dtype == graph.storedNode(u.value.id).dtype else {
-                throw CompileError(message: "compile: update of parameter '\(u.parameter.name ?? "?")' \(graph.storedNode(u.parameter.id).shape) with a value of shape \(graph.storedNode(u.value.id).shape) (\(graph.storedNode(u.value.id).dtype))", kind: .invalidUpdate)
+                throw CompileError(message: "compile: update of parameter '\(u.parameter.name ?? "?")' "
+                    + "\(graph.storedNode(u.parameter.id).shape) with a value of shape \(graph.storedNode(u.value.id).shape) "
+                        + "(\(graph.storedNode(u.value.id).dtype))", kind: .invalidUpdate)
             }
         }
         if options.stabilize {
@@ -102,7 +52,8 @@ struct SymbolicProgram {
         }
         for v in ir.values {
             if case .op(.placeholder(let name)) = v.kind, !inputNames.contains(name) {
-                throw CompileError(message: "compile: the outputs need placeholder '\(name)', which is not among the inputs \(inputNames.sorted())", kind: .missingInput(name))
+                throw CompileError(message: "compile: the outputs need placeholder '\(name)', which is not among the inputs "
+                    + "\(inputNames.sorted())", kind: .missingInput(name))
             }
         }
     }

@@ -36,7 +36,8 @@ extension Graph {
         }
         for (i, node) in nodes.enumerated() where keep[i] {
             for (k, input) in node.inputs.enumerated() {
-                let style = node.isGradient ? " [style=dashed, color=blue, label=\"\(k)\"]" : (node.inputs.count > 1 ? " [label=\"\(k)\"]" : "")
+                let style = node.isGradient ? " [style=dashed, color=blue, label=\"\(k)\"]" : (node.inputs.count > 1 ? " "
+                    + "[label=\"\(k)\"]" : "")
                 lines.append("  n\(input.rawValue) -> n\(i)\(style);")
             }
         }

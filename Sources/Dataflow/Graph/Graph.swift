@@ -102,7 +102,8 @@ public final class Graph: Sendable {
     ///   or shape; (`.invalidArgument`) for a negative dimension.
     public func placeholder(_ name: String, _ dtype: DType, _ shape: Shape) throws -> Tensor {
         if let bad = shape.dims.first(where: { ($0 ?? 0) < 0 }) {
-            throw GraphError("placeholder \"\(name)\": dimension \(bad!) in \(shape) is negative (use nil for a dimension known at run time)",
+            throw GraphError("placeholder \"\(name)\": dimension \(bad!) in \(shape) is negative (use nil for a dimension known at run "
+                + "time)",
                              kind: .invalidArgument)
         }
         let id = try storage.withLock { s throws(GraphError) -> NodeID in

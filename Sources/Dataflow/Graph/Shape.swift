@@ -105,7 +105,8 @@ extension Shape {
             n = product
         }
         guard n <= maximumElementCount || concrete.contains(0) else {
-            throw GraphError("\(context): shape \(describe(concrete)) has \(n) elements, more than the \(maximumElementCount) a value may have",
+            throw GraphError("\(context): shape \(describe(concrete)) has \(n) elements, more than the \(maximumElementCount) a value "
+                + "may have",
                              kind: .invalidArgument)
         }
         return n

@@ -40,7 +40,8 @@ public struct Conv2DAttributes: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        "\(kernelHeight)×\(kernelWidth), stride \(strideHeight)×\(strideWidth), pad (\(padTop), \(padBottom), \(padLeft), \(padRight)), dilation \(dilationHeight)×\(dilationWidth)"
+        "\(kernelHeight)×\(kernelWidth), stride \(strideHeight)×\(strideWidth), pad (\(padTop), \(padBottom), \(padLeft), "
+            + "\(padRight)), dilation \(dilationHeight)×\(dilationWidth)"
     }
 
     /// The kernels' geometry for concrete input [N, H, W, C] and O output channels.
@@ -134,7 +135,8 @@ public func conv2d(_ x: Tensor, _ kernel: Tensor, stride: (height: Int, width: I
                    dilation: (height: Int, width: Int) = (1, 1)) throws -> Tensor {
     let (h, w, _) = try spatialSizes("conv2d", x, role: "input")
     guard kernel.shape.rank == 4, let kh = kernel.shape.dims[0], let kw = kernel.shape.dims[1] else {
-        throw GraphError("conv2d: kernel \(kernel.label) \(kernel.shape): expected a known rank-4 shape [KH, KW, C, O]", kind: .shapeMismatch)
+        throw GraphError("conv2d: kernel \(kernel.label) \(kernel.shape): expected a known rank-4 shape [KH, KW, C, O]",
+                         kind: .shapeMismatch)
     }
     guard dilation.height >= 1, dilation.width >= 1 else {
         throw GraphError("conv2d: dilation \(dilation) must be ≥ 1", kind: .invalidArgument)

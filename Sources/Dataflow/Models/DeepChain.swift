@@ -18,21 +18,4 @@ public struct DeepChain: Sendable {
         for _ in 0..<depth { h = try tanh(h) }
         loss = try sum(h)
     }
-
-    /// Seconds to build a chain of `depth` and to differentiate it, and the node
-    /// counts before and after `grad`.
-    public static func timing(depth: Int) throws -> (buildSeconds: Double, gradSeconds: Double, forwardNodes: Int, totalNodes: Int) {
-        let clock = ContinuousClock()
-        func seconds(_ d: Duration) -> Double {
-            Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-        }
-        let g = Graph()
-        let t0 = clock.now
-        let chain = try DeepChain(in: g, depth: depth)
-        let t1 = clock.now
-        let forward = g.nodeCount
-        _ = try grad(of: chain.loss, wrt: chain.x)
-        let t2 = clock.now
-        return (seconds(t1 - t0), seconds(t2 - t1), forward, g.nodeCount)
-    }
 }

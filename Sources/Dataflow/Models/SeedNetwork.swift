@@ -61,7 +61,8 @@ public struct SeedNetwork: Sendable {
         for i in 0..<layers {
             let w = initialValues[i], b = initialValues[layers + i]
             guard w.shape == [sizes[i], sizes[i + 1]], b.shape == [sizes[i + 1]], w.dtype == dtype, b.dtype == dtype else {
-                throw GraphError("SeedNetwork: layer \(i + 1) needs \(dtype) [\(sizes[i]), \(sizes[i + 1])] and [\(sizes[i + 1])], got \(w.dtype) \(Shape.describe(w.shape)) and \(b.dtype) \(Shape.describe(b.shape))")
+                throw GraphError("SeedNetwork: layer \(i + 1) needs \(dtype) [\(sizes[i]), \(sizes[i + 1])] and [\(sizes[i + 1])], got "
+                    + "\(w.dtype) \(Shape.describe(w.shape)) and \(b.dtype) \(Shape.describe(b.shape))")
             }
             weights.append(graph.parameter("w\(i + 1)", w))
             biases.append(graph.parameter("b\(i + 1)", b))

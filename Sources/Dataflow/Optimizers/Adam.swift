@@ -1,7 +1,8 @@
 /// Adam (Kingma & Ba, 2015) with torch.optim's bias correction and optional L2
 /// weight decay added to the gradient (`torch.optim.Adam`).
 ///
-/// torch.optim.Adam, one line: `g ← g + wd·p; m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; p ← p − lr·m̂/(√v̂ + ε)`
+/// torch.optim.Adam, one line:
+/// `g ← g + wd·p; m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; p ← p − lr·m̂/(√v̂ + ε)`
 /// with `m̂ = m/(1−β1^t)`, `v̂ = v/(1−β2^t)` and `t` the new step count.
 ///
 /// ```swift
@@ -76,7 +77,8 @@ public struct Adam: Optimizer {
 /// AdamW (Loshchilov & Hutter, 2019): Adam with decoupled weight decay
 /// (`torch.optim.AdamW`).
 ///
-/// torch.optim.AdamW, one line: `p ← p − lr·wd·p; m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; p ← p − lr·m̂/(√v̂ + ε)`
+/// torch.optim.AdamW, one line:
+/// `p ← p − lr·wd·p; m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; p ← p − lr·m̂/(√v̂ + ε)`
 /// with `m̂ = m/(1−β1^t)`, `v̂ = v/(1−β2^t)`.
 ///
 /// ```swift

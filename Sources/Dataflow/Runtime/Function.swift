@@ -138,12 +138,12 @@ public final class Function: Sendable {
         }
         var feedShapes: [String: [Int]] = [:]
         for (k, e) in expected.enumerated() { feedShapes[e.name] = shapes[k] }
-        let p = try Program(symbolic: symbolic, graph: graph, feedShapes: feedShapes, outputs: symbolic.ir.outputs,
-                            options: options, workers: executor.workerCount)
+        let p = Program(try symbolic.plan(graph: graph, feedShapes: feedShapes, options: options,
+                                          workers: executor.workerCount))
         // Grow the shared arenas if this program needs more, and point every program at them.
         var grew = false
         for (dtype, size) in p.arenaSize where size > cache.arenas[dtype]?.count ?? -1 {
-            cache.arenas[dtype] = (Lowering.makeBuffer(dtype, count: size), size)
+            cache.arenas[dtype] = (Bindings.makeBuffer(dtype, count: size), size)
             grew = true
         }
         let arenas = cache.arenaObjects
@@ -176,12 +176,14 @@ public final class Function: Sendable {
                                    kind: .feedMismatch(e.name))
             }
             guard value.shape.count == e.shape.rank else {
-                throw RuntimeError(message: "feed '\(e.name)': expected rank \(e.shape.rank) \(e.shape), got rank \(value.shape.count) \(value.shape)",
+                throw RuntimeError(message: "feed '\(e.name)': expected rank \(e.shape.rank) \(e.shape), got rank \(value.shape.count) "
+                    + "\(value.shape)",
                                    kind: .feedMismatch(e.name))
             }
             for (d, c) in zip(e.shape.dims, value.shape) {
                 if let d, d != c {
-                    throw RuntimeError(message: "feed '\(e.name)': expected shape \(e.shape), got \(value.shape)", kind: .feedMismatch(e.name))
+                    throw RuntimeError(message: "feed '\(e.name)': expected shape \(e.shape), got \(value.shape)",
+                                       kind: .feedMismatch(e.name))
                 }
             }
             if value.shape.contains(0) {

@@ -1,8 +1,8 @@
 import DataflowKernels
 import DataflowScheduler
 
-/// One specialisation of a `Function` for concrete input shapes: the fused IR, its
-/// memory plan and its task graph, plus the buffers it runs in.
+/// One specialisation of a `Function` for concrete input shapes: the compiler's
+/// executable plan (task graph and slot table) plus the buffers it runs in.
 public final class Program: @unchecked Sendable {
     /// The scheduler's task graph: run it with an `Executor`, trace it, simulate it.
     public let taskGraph: TaskGraph
@@ -25,8 +25,6 @@ public final class Program: @unchecked Sendable {
     /// function's, shared by all its programs, and not counted here).
     public var heldBytes: Int { ownedBytes + stagingBytes }
 
-    let ir: IR
-    let plan: MemoryPlan
     let bindings: Bindings
     let feedSlot: [String: Int]
     let parameterSlot: [ParameterID: Int]
@@ -37,66 +35,29 @@ public final class Program: @unchecked Sendable {
     let arenaSlot: [DType: Int]
     let arenaSize: [DType: Int]
     let ownedSlots: [(slot: Int, dtype: DType, count: Int)]
-    let outputRefs: [ValueRef]
-    let outputValues: [Int]
+    let outputs: [(ref: ValueRef, dtype: DType)]
     private let ownedBytes: Int
     private let stagingBytes: Int
 
-    init(symbolic: SymbolicProgram, graph: Graph, feedShapes: [String: [Int]], outputs: [Int],
-         options: CompileOptions, workers: Int) throws {
-        var ir = symbolic.ir
-        let verify = options.verifyPasses || _isDebugAssertConfiguration()
-        try ir.specialise(graph: graph, feedShapes: feedShapes)
-        for i in ir.values.indices where ir.values[i].concrete.contains(0) {
-            throw CompileError(message: "\(ir.label(i)) has shape \(ir.values[i].concrete): compiled programs refuse zero-sized tensors",
-                               kind: .unsupported)
-        }
-        if verify { try ir.verify(after: "specialise") }
-        // Guard mode keeps every op separate so that a NaN is pinned on exactly one op.
-        if !options.checkNumerics {
-            ir.fuseMatmulEpilogues()
-            if verify { try ir.verify(after: "matmul epilogue fusion") }
-            ir.fuseElementwiseChains()
-            if verify { try ir.verify(after: "element-wise fusion") }
-        }
-        let plan = MemoryPlan(ir: ir, graph: graph)
-        let lowering = try Lowering(ir: ir, plan: plan, options: options, workers: workers)
-        self.ir = ir
-        self.plan = plan
-        taskGraph = lowering.makeTaskGraph()
-        try taskGraph.validate()
-        flops = lowering.flops
+    /// Wraps the compiler's plan for one set of input shapes.
+    init(_ plan: ExecutablePlan) {
+        taskGraph = plan.taskGraph
+        flops = plan.flops
         peakIntermediateBytes = plan.peakIntermediateBytes
-        outputBytes = plan.outputSlots.reduce(0) { $0 + $1.count * $1.dtype.byteSize }
-        valueCount = ir.count
-        bindings = lowering.bindings
-        feedSlot = lowering.feedSlot
-        parameterSlot = lowering.parameterSlot
-        arenaSlot = lowering.arenaSlot
+        outputBytes = plan.outputBytes
+        valueCount = plan.valueCount
+        listing = plan.listing
+        bindings = plan.bindings
+        feedSlot = plan.feedSlot
+        parameterSlot = plan.parameterSlot
+        updatedParameters = plan.updatedParameters
+        exposedParameters = plan.exposedParameters
+        arenaSlot = plan.arenaSlot
         arenaSize = plan.arenaSize
-        ownedSlots = lowering.ownedSlots
-        ownedBytes = lowering.ownedSlots.reduce(0) { $0 + $1.count * $1.dtype.byteSize }
-        stagingBytes = lowering.stagingBytes
-        outputValues = ir.outputs
-        func parameterID(_ v: Int) -> ParameterID? {
-            if case .op(.parameter(let id)) = ir.values[v].kind { return id }
-            return nil
-        }
-        updatedParameters = Set(ir.updates.compactMap { parameterID($0.parameter) })
-        var exposed: [ParameterID] = []
-        outputRefs = ir.outputs.map { o in
-            let root = lowering.root(o)
-            if let slot = lowering.snapshotSlots[root] {
-                return ValueRef(slot: slot, offset: 0, shape: ir.values[o].concrete)
-            }
-            if let id = parameterID(root) { exposed.append(id) }
-            let r = lowering.refs[root]!
-            return ValueRef(slot: r.slot, offset: r.offset, shape: ir.values[o].concrete)
-        }
-        exposedParameters = exposed
-        listing = ir.values.indices.map { i in
-            "#\(i) \(ir.label(i)) \(ir.values[i].concrete) ← \(ir.values[i].inputs.map { "#\($0)" }.joined(separator: ", ")) @ \(plan.locations[i])"
-        }
+        ownedSlots = plan.ownedSlots
+        outputs = plan.outputs
+        ownedBytes = plan.ownedSlots.reduce(0) { $0 + $1.count * $1.dtype.byteSize }
+        stagingBytes = plan.stagingBytes
     }
 
     /// Points the slot table at this call's feeds, the
@@ -113,7 +74,7 @@ public final class Program: @unchecked Sendable {
         }
         for owned in ownedSlots {
             if bindings.buffers[owned.slot] == nil || !isKnownUniquelyReferenced(&bindings.buffers[owned.slot]) {
-                bindings.buffers[owned.slot] = Lowering.makeBuffer(owned.dtype, count: owned.count)
+                bindings.buffers[owned.slot] = Bindings.makeBuffer(owned.dtype, count: owned.count)
             }
         }
     }
@@ -124,8 +85,8 @@ public final class Program: @unchecked Sendable {
         // An output that is a feed, a parameter or a constant is returned in that value's
         // own buffer (no copy; a parameter's is marked handed out), the others in the
         // program's output buffers.
-        let result = outputRefs.enumerated().map { k, r in
-            Program.value(bindings.buffers[r.slot]!, shape: r.shape, dtype: ir.values[outputValues[k]].dtype)
+        let result = outputs.map { o in
+            Program.value(bindings.buffers[o.ref.slot]!, shape: o.ref.shape, dtype: o.dtype)
         }
         for id in exposedParameters { graph.markShared(id) }
         unbind()

@@ -1,22 +1,25 @@
+import Dataflow
 import Foundation
 
+/// Timing of graph building for `dataflow-bench seed` (benchmark code, not library API).
+///
 /// The seed experiment's result: how long building the joint gradient takes versus
 /// one `grad` call per parameter, and how many nodes each builds.
-public struct SeedBuildReport: Sendable, CustomStringConvertible {
+struct SeedBuildReport: Sendable, CustomStringConvertible {
     /// Layer sizes of the network.
-    public var sizes: [Int]
+    var sizes: [Int]
     /// Repetitions of each measurement (each on a fresh graph).
-    public var repetitions: Int
+    var repetitions: Int
     /// Mean and standard deviation, in seconds, of building the joint gradient.
-    public var jointMean: Double, jointStd: Double
+    var jointMean: Double, jointStd: Double
     /// Mean and standard deviation, in seconds, of building the separate gradients.
-    public var separateMean: Double, separateStd: Double
+    var separateMean: Double, separateStd: Double
     /// Medians, in seconds (robust to a descheduled repetition on a shared machine).
-    public var jointMedian: Double, separateMedian: Double
+    var jointMedian: Double, separateMedian: Double
     /// Node counts: joint, separate raw, separate merged.
-    public var stats: GradientStats
+    var stats: GradientStats
 
-    public var description: String {
+    var description: String {
         func us(_ s: Double) -> String { String(format: "%.1f µs", s * 1e6) }
         return """
         seed network \(sizes.map(String.init).joined(separator: "-")), \(repetitions) repetitions, each on a fresh graph
@@ -33,7 +36,7 @@ extension SeedNetwork {
     /// `grad(of: loss, wrt: p)` calls; the parameters share one zero-filled set of
     /// buffers, so only graph building is measured.
     /// - Throws: `GraphError` (it cannot for valid sizes).
-    public static func buildTimes(repetitions: Int = 100, sizes: [Int] = defaultSizes, dtype: DType = .float32) throws -> SeedBuildReport {
+    static func buildTimes(repetitions: Int = 100, sizes: [Int] = defaultSizes, dtype: DType = .float32) throws -> SeedBuildReport {
         let layers = sizes.count - 1
         let values = try (0..<layers).map { try TensorValue.zeros([sizes[$0], sizes[$0 + 1]], dtype) }
             + (0..<layers).map { try TensorValue.zeros([sizes[$0 + 1]], dtype) }
@@ -45,7 +48,8 @@ extension SeedNetwork {
         // One unmeasured round of each form first (first-touch allocations, caches).
         for params in [true, false] {
             let net = try SeedNetwork(in: Graph(), sizes: sizes, dtype: dtype, initialValues: values)
-            if params { _ = try grad(of: net.loss, wrt: net.parameters) } else { for p in net.parameters { _ = try grad(of: net.loss, wrt: p) } }
+            if params { _ = try grad(of: net.loss, wrt: net.parameters) } else { for p in net.parameters { _ = try grad(of: net.loss,
+                                                                                                                        wrt: p) } }
         }
         for _ in 0..<Swift.max(repetitions, 1) {
             let g = Graph()
@@ -79,5 +83,24 @@ extension SeedNetwork {
         return SeedBuildReport(sizes: sizes, repetitions: repetitions, jointMean: jm, jointStd: js,
                                separateMean: sm, separateStd: ss, jointMedian: median(joint),
                                separateMedian: median(separate), stats: stats)
+    }
+}
+
+extension DeepChain {
+    /// Seconds to build a chain of `depth` and to differentiate it, and the node
+    /// counts before and after `grad`.
+    static func timing(depth: Int) throws -> (buildSeconds: Double, gradSeconds: Double, forwardNodes: Int, totalNodes: Int) {
+        let clock = ContinuousClock()
+        func seconds(_ d: Duration) -> Double {
+            Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        }
+        let g = Graph()
+        let t0 = clock.now
+        let chain = try DeepChain(in: g, depth: depth)
+        let t1 = clock.now
+        let forward = g.nodeCount
+        _ = try grad(of: chain.loss, wrt: chain.x)
+        let t2 = clock.now
+        return (seconds(t1 - t0), seconds(t2 - t1), forward, g.nodeCount)
     }
 }
