@@ -44,6 +44,26 @@ extension GraphStorage {
         return try g(.reshape(Shape([shape.dims[0], 1])), try g(.sum(axes: [1]), t))
     }
 
+    /// The adjoints of a concatenation along `axis`: each needed input's slice of `u`.
+    /// - Throws: `GraphError` when an input before it, or itself, has an unknown size on the axis.
+    private mutating func concatAdjoints(_ u: NodeID, axis: Int, of id: NodeID, needed: [Bool]) throws -> [NodeID?] {
+        var out = [NodeID?](repeating: nil, count: needed.count)
+        var start: Int? = 0
+        for (k, input) in nodes[id.rawValue].inputs.enumerated() {
+            let size = nodes[input.rawValue].shape.dims[axis]
+            if needed[k] {
+                guard let s = start, let size else {
+                    throw GraphError("grad: the concat \(labelWithShape(id)) cannot be differentiated: "
+                                     + "an input's size along axis \(axis) is unknown",
+                                     kind: .invalidArgument)
+                }
+                out[k] = try g(.slice(axis: axis, start: s, count: size), u)
+            }
+            start = start.flatMap { s in size.map { s + $0 } }
+        }
+        return out
+    }
+
     /// The cotangents of `id`'s inputs given the cotangent `u` of its output;
     /// `nil` where not needed or where the gradient is zero.
     mutating func vjp(of id: NodeID, cotangent u: NodeID, needed: [Bool]) throws -> [NodeID?] {
@@ -54,7 +74,7 @@ extension GraphStorage {
 
         switch node.op {
         case .placeholder, .parameter, .constant, .scalar, .zerosLike, .argmax, .stopGradient, .sign,
-             .greater, .greaterEqual, .less, .lessEqual, .equal, .notEqual:
+             .greater, .greaterEqual, .less, .lessEqual, .equal, .notEqual, .oneHot, .dropoutMask:
             break
 
         case .sqrt:
@@ -294,6 +314,33 @@ extension GraphStorage {
         case .avgPool2dGrad(let a):
             // Average pooling is linear: the adjoint of its adjoint is itself.
             if want(0) { out[0] = try g(.avgPool2d(a), u) }
+
+        // Structural ops: linear maps whose adjoints are structural ops again.
+        case .cast:
+            // Float ↔ float casts back; nothing flows into or out of int32.
+            let from = nodes[x[0].rawValue].dtype
+            if from.isFloatingPoint && node.dtype.isFloatingPoint { out[0] = try g(.cast(from), u) }
+
+        case .concat(let axis, _):
+            out = try concatAdjoints(u, axis: axis, of: id, needed: needed)
+
+        case .slice(let axis, let start, _):
+            out[0] = try g(.sliceGrad(axis: axis, start: start), u, x[0])
+
+        case .sliceGrad(let axis, let start):
+            // Static by shape inference: dy's size on the axis is known.
+            if want(0) { out[0] = try g(.slice(axis: axis, start: start, count: nodes[x[0].rawValue].shape.dims[axis]!), u) }
+
+        case .permute(let p):
+            var inverse = p
+            for (a, source) in p.enumerated() { inverse[source] = a }
+            out[0] = try g(.permute(inverse), u)
+
+        case .gatherRows:
+            if want(0) { out[0] = try g(.scatterAddRows, u, x[1], x[0]) }
+
+        case .scatterAddRows:
+            if want(0) { out[0] = try g(.gatherRows, u, x[1]) }
         }
         return out
     }

@@ -78,6 +78,8 @@ extension IR {
                     shape = ins[0]
                 case .avgPool2dGrad:
                     shape = ins[1]
+                case .cast, .concat, .slice, .sliceGrad, .permute, .oneHot, .gatherRows, .scatterAddRows, .dropoutMask:
+                    throw CompileError(message: "\(label(i)): \(op.name) has no compiled kernel yet", kind: .unsupported)
                 }
             }
             values[i].concrete = shape

@@ -176,6 +176,8 @@ extension Lowering {
             return []
         case .conv2d, .conv2dBackwardInput, .conv2dBackwardKernel, .maxPool2d, .maxPool2dGrad, .avgPool2d, .avgPool2dGrad:
             return try makeImageLayerTasks(i, op, T.self, out: out, ins: ins)
+        case .cast, .concat, .slice, .sliceGrad, .permute, .oneHot, .gatherRows, .scatterAddRows, .dropoutMask:
+            throw CompileError(message: "\(ir.label(i)): \(op.name) has no compiled kernel yet", kind: .unsupported)
         case .zerosLike:
             return single(.elementwise) { try Elementwise.fill(T(0), into: out.view(b, T.self)) }
         case .matmul(let ta, let tb):

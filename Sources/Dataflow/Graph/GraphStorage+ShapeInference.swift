@@ -85,7 +85,7 @@ extension GraphStorage {
         return Shape(target.dims.map { $0 ?? count / known })
     }
 
-    private func requireFloat(_ op: Op, _ ids: [NodeID]) throws -> DType {
+    func requireFloat(_ op: Op, _ ids: [NodeID]) throws -> DType {
         let dtype = nodes[ids[0].rawValue].dtype
         for id in ids {
             let t = nodes[id.rawValue].dtype
@@ -100,7 +100,7 @@ extension GraphStorage {
         return dtype
     }
 
-    private func requireRank(_ op: Op, _ id: NodeID, _ ranks: Set<Int>, role: String, kind: GraphError.Kind = .other) throws {
+    func requireRank(_ op: Op, _ id: NodeID, _ ranks: Set<Int>, role: String, kind: GraphError.Kind = .other) throws {
         let r = nodes[id.rawValue].shape.rank
         guard ranks.contains(r) else {
             let want = ranks.sorted().map(String.init).joined(separator: " or ")
@@ -280,11 +280,13 @@ extension GraphStorage {
             let xs = nodes[x.rawValue].shape
             try requireShape(op, dy, Shape([xs.dims[0], out.h, out.w, xs.dims[3]]), of: "the pooling of \(labelWithShape(x))")
             return (dtype, xs)
+        case .cast, .concat, .slice, .sliceGrad, .permute, .oneHot, .gatherRows, .scatterAddRows, .dropoutMask:
+            return try inferStructural(op, inputs)   // GraphStorage+StructuralShapes.swift
         }
     }
 
     /// Throws unless `id`'s shape can equal `expected` at run time.
-    private func requireShape(_ op: Op, _ id: NodeID, _ expected: Shape, of what: String) throws {
+    func requireShape(_ op: Op, _ id: NodeID, _ expected: Shape, of what: String) throws {
         guard Self.compatible(nodes[id.rawValue].shape, expected) else {
             throw GraphError("\(op.name): \(labelWithShape(id)) should have shape \(expected), the shape of \(what)", kind: .shapeMismatch)
         }

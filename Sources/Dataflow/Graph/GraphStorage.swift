@@ -82,6 +82,9 @@ struct GraphStorage: Sendable {
         guard inputs.count == op.arity else {
             throw GraphError("\(op.name): expects \(op.arity) input(s), got \(inputs.count)", kind: .wrongInputCount)
         }
+        guard !inputs.isEmpty else {
+            throw GraphError("\(op.name): expects at least one input", kind: .wrongInputCount)
+        }
         for input in inputs where input.rawValue < 0 || input.rawValue >= nodes.count {
             throw GraphError("\(op.name): input \(input) is not a node of this graph (it has \(nodes.count) nodes)", kind: .foreignTensor)
         }
@@ -93,7 +96,7 @@ struct GraphStorage: Sendable {
         if op.isCommutative, inputs[1] < inputs[0] { inputs.swapAt(0, 1) }
         if case .reshape(let target) = op { op = .reshape(try canonicalReshape(target, of: inputs[0])) }
         // Look up before inferring: a node already present was inferred when built.
-        let dtype: DType = if case .argmax = op { .int32 } else { nodes[inputs[0].rawValue].dtype }
+        let dtype = op.fixedOutputDType ?? nodes[inputs[0].rawValue].dtype
         let key = Key(op: op, inputs: inputs, dtype: dtype)
         if let existing = index[key] { return existing }
         let (inferred, shape) = try infer(op, inputs)

@@ -61,6 +61,9 @@ extension Op {
              .crossEntropy, .crossEntropyGrad, .argmax, .stopGradient,
              .conv2d, .conv2dBackwardInput, .conv2dBackwardKernel, .maxPool2d, .maxPool2dGrad, .avgPool2d, .avgPool2dGrad:
             nil
+        // Structural: not element-wise (cast changes the dtype, the mask reads a counter).
+        case .cast, .concat, .slice, .sliceGrad, .permute, .oneHot, .gatherRows, .scatterAddRows, .dropoutMask:
+            nil
         }
     }
 }

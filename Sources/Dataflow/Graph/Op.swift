@@ -113,6 +113,36 @@ public enum Op: Hashable, Sendable {
     case avgPool2d(Pool2DAttributes)
     /// `(dy [N, OH, OW, C], like x) -> dx`: the adjoint of `avgPool2d` (`like` gives the shape only).
     case avgPool2dGrad(Pool2DAttributes)
+
+    // Structural ops (`Tensor+Structural.swift`, interpreter in `Interpreter+StructuralOps.swift`).
+    /// `(x) -> x` converted to the dtype: float↔float rounds to nearest; float → int32
+    /// truncates toward zero, saturating at the int32 range, NaN → 0; int32 → float is
+    /// exact in float64 and rounds in float32. A gradient flows only float → float.
+    case cast(DType)
+    /// `(x₀, …, xₖ₋₁) -> concatenation along `axis``, `count` = k ≥ 1 inputs of one dtype
+    /// and rank, equal on every other axis.
+    case concat(axis: Int, count: Int)
+    /// `(x) -> x[…, start ..< start + count, …]` along `axis` (0 ≤ start, count ≥ 0).
+    case slice(axis: Int, start: Int, count: Int)
+    /// `(dy, like) -> zeros of like's shape with dy placed at `start` along `axis``: the
+    /// adjoint of `slice` (a zero-padded placement). `like` gives the shape only.
+    case sliceGrad(axis: Int, start: Int)
+    /// `(x) -> y` with `y`'s axis `a` being `x`'s axis `permutation[a]` (numpy's
+    /// `transpose(x, axes)`), any rank.
+    case permute([Int])
+    /// `(indices int32 [s…]) -> [s…, classes]` of the dtype: 1 at `indices`, 0 elsewhere.
+    /// An index outside `0..<classes` is a run-time error. No gradient.
+    case oneHot(classes: Int, dtype: DType)
+    /// `(table [V, D], indices int32 [s…]) -> [s…, D]`: rows of the table (embedding
+    /// lookup). An index outside `0..<V` is a run-time error naming the indices.
+    case gatherRows
+    /// `(dy [s…, D], indices [s…], like [V, D]) -> [V, D]`: the adjoint of `gatherRows`,
+    /// rows of `dy` added into their table row in increasing position order.
+    case scatterAddRows
+    /// `(like x, counter rank 0) -> mask`: 0 where the counter-based uniform value of
+    /// element i of call `counter` under `seed` is < rate, else 1/(1 − rate) (computed in
+    /// the dtype); `CounterRandom.dropoutMask`. No gradient to either input.
+    case dropoutMask(rate: Double, seed: UInt64)
 }
 
 extension Op {
@@ -182,6 +212,15 @@ extension Op {
         case .maxPool2dGrad: "maxPool2dGrad"
         case .avgPool2d: "avgPool2d"
         case .avgPool2dGrad: "avgPool2dGrad"
+        case .cast: "cast"
+        case .concat: "concat"
+        case .slice: "slice"
+        case .sliceGrad: "sliceGrad"
+        case .permute: "permute"
+        case .oneHot: "oneHot"
+        case .gatherRows: "gatherRows"
+        case .scatterAddRows: "scatterAddRows"
+        case .dropoutMask: "dropoutMask"
         }
     }
 
@@ -199,7 +238,25 @@ extension Op {
         case .pow(let p): "pow(\(p))"
         case .conv2d(let a), .conv2dBackwardInput(let a), .conv2dBackwardKernel(let a): "\(name)(\(a))"
         case .maxPool2d(let a), .maxPool2dGrad(let a), .avgPool2d(let a), .avgPool2dGrad(let a): "\(name)(\(a))"
+        case .cast(let d): "cast(\(d))"
+        case .concat(let axis, let count): "concat(axis: \(axis), count: \(count))"
+        case .slice(let axis, let start, let count): "slice(axis: \(axis), \(start)..<\(start + count))"
+        case .sliceGrad(let axis, let start): "sliceGrad(axis: \(axis), start: \(start))"
+        case .permute(let p): "permute(\(p))"
+        case .oneHot(let classes, let d): "oneHot(classes: \(classes), \(d))"
+        case .dropoutMask(let rate, let seed): "dropoutMask(rate: \(rate), seed: \(seed))"
         default: name
+        }
+    }
+
+    /// The dtype of the op's output when it is not its first input's (`argmax`,
+    /// `cast`, `oneHot`), else `nil`.
+    var fixedOutputDType: DType? {
+        switch self {
+        case .argmax: .int32
+        case .cast(let d): d
+        case .oneHot(_, let d): d
+        default: nil
         }
     }
 
@@ -217,12 +274,14 @@ extension Op {
         case .placeholder, .parameter, .constant, .scalar: 0
         case .zerosLike, .transpose, .reshape, .neg, .exp, .log, .sigmoid, .tanh, .relu,
              .sum, .mean, .max, .softmax, .logSoftmax, .argmax, .stopGradient,
-             .sqrt, .rsqrt, .square, .abs, .sign, .log1p, .expm1, .pow, .maxPool2d, .avgPool2d: 1
+             .sqrt, .rsqrt, .square, .abs, .sign, .log1p, .expm1, .pow, .maxPool2d, .avgPool2d,
+             .cast, .slice, .permute, .oneHot: 1
+        case .concat(_, let count): count
         case .matmul, .add, .sub, .mul, .div, .sigmoidGrad, .tanhGrad, .reluGrad, .meanGrad,
              .broadcastLike, .sumToShapeOf, .softmaxGrad, .logSoftmaxGrad, .gatherLabels, .crossEntropy,
              .maximum, .minimum, .greater, .greaterEqual, .less, .lessEqual, .equal, .notEqual,
-             .conv2d, .conv2dBackwardKernel, .maxPool2dGrad, .avgPool2dGrad: 2
-        case .maxGrad, .scatterLabels, .crossEntropyGrad, .select, .clamp, .conv2dBackwardInput: 3
+             .conv2d, .conv2dBackwardKernel, .maxPool2dGrad, .avgPool2dGrad, .sliceGrad, .gatherRows, .dropoutMask: 2
+        case .maxGrad, .scatterLabels, .crossEntropyGrad, .select, .clamp, .conv2dBackwardInput, .scatterAddRows: 3
         }
     }
 
@@ -231,7 +290,9 @@ extension Op {
     public func passesGradient(toInput index: Int) -> Bool {
         switch self {
         case .placeholder, .parameter, .constant, .scalar, .zerosLike, .argmax, .stopGradient, .sign,
-             .greater, .greaterEqual, .less, .lessEqual, .equal, .notEqual: false
+             .greater, .greaterEqual, .less, .lessEqual, .equal, .notEqual, .oneHot, .dropoutMask: false
+        case .sliceGrad, .scatterAddRows: index == 0   // indices and `like` only select
+        case .gatherRows: index == 0                    // the indices get none
         case .broadcastLike, .sumToShapeOf, .meanGrad: index == 0
         case .gatherLabels, .crossEntropy: index == 0
         case .scatterLabels: index == 0
@@ -246,7 +307,8 @@ extension Op {
         case .matmul, .transpose, .reshape, .add, .sub, .mul, .div, .neg, .exp, .log, .sigmoid, .tanh, .relu,
              .sigmoidGrad, .tanhGrad, .sum, .mean, .max, .softmax, .logSoftmax, .softmaxGrad, .logSoftmaxGrad,
              .sqrt, .rsqrt, .square, .abs, .log1p, .expm1, .pow, .maximum, .minimum,
-             .conv2d, .conv2dBackwardKernel, .maxPool2d, .avgPool2d: true
+             .conv2d, .conv2dBackwardKernel, .maxPool2d, .avgPool2d,
+             .cast, .concat, .slice, .permute: true   // cast: the VJP gives none into or out of int32
         }
     }
 

@@ -23,9 +23,9 @@ public func sigmoid(_ x: Tensor) throws -> Tensor { try x.applying(.sigmoid) }
 public func tanh(_ x: Tensor) throws -> Tensor { try x.applying(.tanh) }
 public func relu(_ x: Tensor) throws -> Tensor { try x.applying(.relu) }
 
-/// Softmax over the last axis of a rank-1 or rank-2 tensor.
+/// Softmax over the last axis of a rank-1 or rank-2 tensor (`softmax(_:axis:)` for any rank).
 public func softmax(_ x: Tensor) throws -> Tensor { try x.applying(.softmax) }
-/// Log-softmax over the last axis of a rank-1 or rank-2 tensor (stable).
+/// Log-softmax over the last axis of a rank-1 or rank-2 tensor (stable; `logSoftmax(_:axis:)` for any rank).
 public func logSoftmax(_ x: Tensor) throws -> Tensor { try x.applying(.logSoftmax) }
 
 /// Sorted, non-negative axes; `nil` means all axes. Negative axes count from the end
@@ -69,7 +69,7 @@ public func gatherLabels(_ x: Tensor, _ labels: Tensor) throws -> Tensor {
     try x.applying(.gatherLabels, [labels])
 }
 
-/// `−mean_i logSoftmax(logits)[i, labels[i]]`, fused and stable.
+/// `−mean_i logSoftmax(logits)[i, labels[i]]`, fused and stable (`crossEntropy(_:_:axis:)` for any rank).
 public func crossEntropy(_ logits: Tensor, _ labels: Tensor) throws -> Tensor {
     try logits.applying(.crossEntropy, [labels])
 }

@@ -14,6 +14,9 @@ extension Interpreter {
         case .zerosLike:
             return DenseValue(shape: x[0].shape, repeating: 0)
 
+        case .cast, .concat, .slice, .sliceGrad, .permute, .oneHot, .gatherRows, .scatterAddRows, .dropoutMask:
+            return try computeStructural(node, x, nodes: nodes, name)   // Interpreter+StructuralOps.swift
+
         case .stopGradient:
             return x[0]
 
