@@ -17,7 +17,7 @@ extension GraphStorage {
 
     /// `u` summed down to `target`'s shape (the adjoint of broadcasting); `u` itself
     /// when the static shapes are equal (an unknown dimension never broadcasts).
-    private mutating func unbroadcast(_ u: NodeID, to target: NodeID) throws -> NodeID {
+    mutating func unbroadcast(_ u: NodeID, to target: NodeID) throws -> NodeID {
         nodes[u.rawValue].shape == nodes[target.rawValue].shape ? u : try g(.sumToShapeOf, u, target)
     }
 
@@ -128,14 +128,22 @@ extension GraphStorage {
             if want(0) { out[0] = try unbroadcast(try g(.mul, u, inside), to: x[0]) }
 
         case .matmul(let ta, let tb):
-            // C = op(A)·op(B): dA = u·op(B)ᵀ (transposed back if A was), dB = op(A)ᵀ·u.
+            // C = op(A)·op(B): dA = u·op(B)ᵀ (transposed back if A was), dB = op(A)ᵀ·u;
+            // batched (rank > 2): the same per batch, summed over broadcast batch axes.
+            let batched = nodes[x[0].rawValue].shape.rank > 2 || nodes[x[1].rawValue].shape.rank > 2
             if want(0) {
-                out[0] = ta ? try g(.matmul(transposeA: tb, transposeB: true), x[1], u)
-                            : try g(.matmul(transposeA: false, transposeB: !tb), u, x[1])
+                let d = ta ? try g(.matmul(transposeA: tb, transposeB: true), x[1], u)
+                           : try g(.matmul(transposeA: false, transposeB: !tb), u, x[1])
+                out[0] = batched ? try unbroadcast(d, to: x[0]) : d
             }
             if want(1) {
-                out[1] = tb ? try g(.matmul(transposeA: true, transposeB: ta), u, x[0])
-                            : try g(.matmul(transposeA: !ta, transposeB: false), x[0], u)
+                if batched, let flat = try sharedRightOperandGradient(u, x[0], x[1], ta: ta, tb: tb) {
+                    out[1] = flat
+                } else {
+                    let d = tb ? try g(.matmul(transposeA: true, transposeB: ta), u, x[0])
+                               : try g(.matmul(transposeA: !ta, transposeB: false), x[0], u)
+                    out[1] = batched ? try unbroadcast(d, to: x[1]) : d
+                }
             }
 
         case .transpose:

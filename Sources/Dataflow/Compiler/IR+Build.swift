@@ -91,11 +91,12 @@ extension IR {
         for i in values.indices {
             guard case .op(.matmul(var ta, var tb)) = values[i].kind else { continue }
             var inputs = values[i].inputs
-            if case .op(.transpose) = values[inputs[0]].kind {
+            // Only a rank-2 transpose swaps exactly the two axes the product reads.
+            if case .op(.transpose) = values[inputs[0]].kind, values[inputs[0]].shape.rank == 2 {
                 inputs[0] = values[inputs[0]].inputs[0]
                 ta.toggle()
             }
-            if case .op(.transpose) = values[inputs[1]].kind {
+            if case .op(.transpose) = values[inputs[1]].kind, values[inputs[1]].shape.rank == 2 {
                 inputs[1] = values[inputs[1]].inputs[0]
                 tb.toggle()
             }

@@ -19,7 +19,9 @@ extension IR {
         }
         var uses = useCounts()
         func plainGemm(_ j: Int, allowing allowed: (EpilogueKind) -> Bool) -> (Bool, Bool, EpilogueKind)? {
-            guard uses[j] == 1, case .gemm(let ta, let tb, let e) = values[j].kind, allowed(e) else { return nil }
+            // Epilogues are fused into 2-D products only (a batched product keeps its consumers).
+            guard uses[j] == 1, values[j].concrete.count == 2, case .gemm(let ta, let tb, let e) = values[j].kind, allowed(e)
+            else { return nil }
             return (ta, tb, e)
         }
         for i in values.indices {

@@ -116,17 +116,23 @@ extension IR {
         }
     }
 
+    /// `op(A) [..., m, k] · op(B) [..., k, n]`: the last two axes multiply, the batch
+    /// axes broadcast.
     private func matmulShape(_ i: Int, _ a: [Int], _ b: [Int], _ ta: Bool, _ tb: Bool) throws -> [Int] {
-        guard a.count == 2, b.count == 2 else {
-            throw RuntimeError(message: "\(label(i)): matmul needs two rank-2 operands, got \(a) and \(b)", kind: .shapeMismatch(label(i)))
+        guard a.count >= 2, b.count >= 2 else {
+            throw RuntimeError(message: "\(label(i)): matmul needs operands of rank 2 or more, got \(a) and \(b)",
+                               kind: .shapeMismatch(label(i)))
         }
-        let (m, ka) = ta ? (a[1], a[0]) : (a[0], a[1])
-        let (kb, n) = tb ? (b[1], b[0]) : (b[0], b[1])
+        let (ar, ac) = (a[a.count - 2], a[a.count - 1])
+        let (br, bc) = (b[b.count - 2], b[b.count - 1])
+        let (m, ka) = ta ? (ac, ar) : (ar, ac)
+        let (kb, n) = tb ? (bc, br) : (br, bc)
         guard ka == kb else {
             throw RuntimeError(message: "\(label(i)): inner dimensions differ: \(a)\(ta ? "ᵀ" : "") · \(b)\(tb ? "ᵀ" : "")",
                                kind: .shapeMismatch(label(i)))
         }
-        return [m, n]
+        if a.count == 2 && b.count == 2 { return [m, n] }
+        return try broadcast(i, [Array(a.dropLast(2)), Array(b.dropLast(2))]) + [m, n]
     }
 
     private func broadcast(_ i: Int, _ shapes: [[Int]]) throws -> [Int] {

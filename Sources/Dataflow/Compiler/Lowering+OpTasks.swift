@@ -30,6 +30,9 @@ extension Lowering {
         if case .op(let op) = v.kind, IR.isImageLayer(op) {
             return try makeImageLayerTasks(i, op, T.self, out: out, ins: ins)
         }
+        if case .gemm(let ta, let tb, _) = kind, out.shape.count > 2 || ins.contains(where: { $0.shape.count > 2 }) {
+            return try makeBatchedGemmTasks(i, kind, transposeA: ta, transposeB: tb, T.self, out: out, ins: ins)
+        }
         if out.shape.count > 2 || ins.contains(where: { $0.shape.count > 2 }) {
             guard let flat = flattened(i, kind, out, ins) else {
                 return try makeRankNTasks(i, kind, T.self, out: out, ins: ins)

@@ -137,16 +137,7 @@ extension GraphStorage {
         case .zerosLike, .stopGradient:
             return (nodes[inputs[0].rawValue].dtype, shapes[0])
         case .matmul(let ta, let tb):
-            let dtype = try requireFloat(op, inputs)
-            try requireRank(op, inputs[0], [2], role: "left operand")
-            try requireRank(op, inputs[1], [2], role: "right operand")
-            let a = ta ? Array(shapes[0].dims.reversed()) : shapes[0].dims
-            let b = tb ? Array(shapes[1].dims.reversed()) : shapes[1].dims
-            guard Self.compatible(a[1], b[0]) else {
-                throw GraphError("matmul: \(labelWithShape(inputs[0]))\(ta ? "ᵀ" : "") and \(labelWithShape(inputs[1]))\(tb ? "ᵀ" : ""): inner dimensions \(a[1]!) and \(b[0]!) differ",
-                                 kind: .shapeMismatch)
-            }
-            return (dtype, Shape([a[0], b[1]]))
+            return try matmulShape(ta, tb, inputs, shapes)   // GraphStorage+BatchedMatmul.swift
         case .transpose:
             try requireRank(op, inputs[0], [2], role: "operand")
             return (nodes[inputs[0].rawValue].dtype, Shape(Array(shapes[0].dims.reversed())))

@@ -21,23 +21,7 @@ extension Interpreter {
             return x[0]
 
         case .matmul(let ta, let tb):
-            let (a, b) = (x[0], x[1])
-            let (m, k) = ta ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
-            let (k2, n) = tb ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
-            guard k == k2 else {
-                throw RuntimeError(message: "\(name): \(describe(0))\(ta ? "ᵀ" : "") and \(describe(1))\(tb ? "ᵀ" : ""): inner dimensions \(k) and \(k2) differ",
-                                   kind: .shapeMismatch(name))
-            }
-            var c = [Double](repeating: 0, count: m * n)
-            for i in 0..<m {
-                for p in 0..<k {
-                    let av = ta ? a.data[p * a.shape[1] + i] : a.data[i * a.shape[1] + p]
-                    for j in 0..<n {
-                        c[i * n + j] += av * (tb ? b.data[j * b.shape[1] + p] : b.data[p * b.shape[1] + j])
-                    }
-                }
-            }
-            return DenseValue(shape: [m, n], data: c)
+            return try batchedMatmul(x[0], x[1], ta, tb, name: name, describe: describe)   // Interpreter+BatchedMatmul.swift
 
         case .transpose:
             let (r, c) = (x[0].shape[0], x[0].shape[1])
