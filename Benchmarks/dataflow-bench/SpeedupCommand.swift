@@ -90,9 +90,17 @@ enum SpeedupCommand: BenchCommand {
         let summary = recorder.summary(for: graph)
         let durations = ScheduleSimulator.durations(from: recorder, for: graph)
         let simMeasured1 = try SeedSetup.time("traced program, 1 thread", reps: reps, warmup: 1) { _ = try sim1Function(setup.feeds) }.median
+        // Cores this process got while the P-thread program ran: CPU time over wall time. On
+        // a shared machine other processes may hold a core, and the measured P-thread time
+        // then says nothing about the model (the CLI says so).
+        let usage0 = SmallStep.Usage.now(), wall0 = now()
         let simMeasuredP = try SeedSetup.time("traced program, \(traceThreads) threads", reps: reps, warmup: 1) { _ = try simFunctionP(setup.feeds) }.median
+        let coresGot = (SmallStep.Usage.now().cpu - usage0.cpu) / max(now() - wall0, 1e-9)
         let recorderP = TraceRecorder()
         _ = try simFunctionP.run(setup.feeds, recorder: recorderP)
+        // The program compiled for P workers may differ from the traced one (join tasks,
+        // tiles): its own graph names and colours its trace.
+        let graphP = try simFunctionP.program(for: setup.feeds).taskGraph
         // Bytes per task: the lowering's estimates, or (while it records none) a floor for
         // the whole step spread over the tasks by duration: parameters read twice
         // (forward, input gradients) and gradients written once, activations written once
@@ -131,7 +139,7 @@ enum SpeedupCommand: BenchCommand {
                 let measured: Double? = p == 1 ? simMeasured1 : p == traceThreads ? simMeasuredP : nil
                 print(jsonLine(["bench": "speedup-simulated", "cores": p, "predicted_s": b.makespan, "measured_s": measured as Any,
                                 "predicted_speedup": best1 / b.makespan, "work_s": b.work, "span_s": b.span, "bandwidth_s": b.bandwidth,
-                                "overhead_s": b.overhead, "limit": b.limit]))
+                                "overhead_s": b.overhead, "limit": b.limit, "cores_got": (p == traceThreads ? Optional(coresGot) : nil) as Any]))
             }
         } else {
             print("\nSeed network \(sizes.map(String.init).joined(separator: "-")), batch \(batch), \(dtype): one step = forward + \(setup.grads.count) gradients, \(fmt(rows[0].flops / 1e9, 1)) GFLOP")
@@ -156,6 +164,10 @@ enum SpeedupCommand: BenchCommand {
                 let m = measured.map { String(format: "%10.4f", $0) } ?? "         –"
                 print(String(format: "  %5d  %11.4f  ", p, b.makespan) + m + String(format: "   %22.2f×  %8.4f  %8.4f  %11.4f  ", best1 / b.makespan, b.work, b.span, b.bandwidth) + b.limit)
             }
+            if traceThreads > 1 {
+                let note = coresGot < 0.9 * Double(traceThreads) ? ": fewer than \(traceThreads) (other processes held a core), so the measured \(traceThreads)-thread time does not test the model" : ""
+                print("  while the \(traceThreads)-thread program was timed this process got \(fmt(coresGot, 2)) cores (CPU time / wall time)" + note)
+            }
             if let (p, b) = takesOver {
                 print("  more cores stop helping at \(p) cores: \(b.limit) takes over (the largest bound); speedups are against the best one-thread program (\(fmt(best1)) s), whose work the tiled program exceeds by \(fmt(summary.work / best1, 2))×")
             } else {
@@ -164,15 +176,15 @@ enum SpeedupCommand: BenchCommand {
             print("  caveats: list scheduling by priority on identical cores; one-core durations (the 1-thread trace); bandwidth shared max-min fairly by the tasks running at each moment (at most \(fmt(bw1 / 1e9, 1)) GB/s each); no cache effects between tasks; a ceiling not measured beyond \(traceThreads) threads")
         }
         if let path = options.string("trace") {
-            try recorderP.chromeTrace(for: graph, kindNames: TaskKind.names).write(toFile: path, atomically: true, encoding: .utf8)
+            try recorderP.chromeTrace(for: graphP, kindNames: TaskKind.names).write(toFile: path, atomically: true, encoding: .utf8)
             progress("wrote \(path)")
         }
         if let path = options.string("svg") {
             let t0 = recorderP.events.map(\.start).min() ?? 0
             let join = TaskKind.join.rawValue
-            let bars = recorderP.events.filter { graph.kind(of: $0.task) != join }.map { e in
+            let bars = recorderP.events.filter { graphP.kind(of: $0.task) != join }.map { e in
                 SVGReport.Bar(worker: e.worker, start: Double(e.start - t0) / 1e9, end: Double(e.end - t0) / 1e9,
-                              kind: graph.kind(of: e.task), name: graph.name(of: e.task))
+                              kind: graphP.kind(of: e.task), name: graphP.name(of: e.task))
             }
             // The simulated 16-core schedule, cores assigned as list scheduling frees them.
             let simCores = 16
@@ -190,7 +202,7 @@ enum SpeedupCommand: BenchCommand {
             }
             let measured = rows.map { (threads: $0.threads, speedup: best1 / $0.median) }
             let simulated = [(cores: 1, speedup: best1 / bounds[0].1.makespan)] + predicted.map { (cores: $0.0, speedup: $0.1) }
-            let svg = SVGReport.render(title: "Seed network step, batch \(batch): measured on \(traceThreads) worker(s), \(simProgram.taskCount) tasks (\(cpuModel()))", bars: bars,
+            let svg = SVGReport.render(title: "Seed network step, batch \(batch): measured on \(traceThreads) worker(s), \(graphP.count) tasks (\(cpuModel()))", bars: bars,
                                        kindNames: TaskKind.names.filter { $0.key != join }, workers: traceThreads,
                                        measured: measured, simulated: simulated,
                                        simulatedSchedule: ("Simulated on \(simCores) cores (same time scale; bandwidth model, one-core durations)", simBars, simCores))
