@@ -77,7 +77,8 @@ def main():
         if not d or not t:
             continue
         md, mt = statistics.median(d), statistics.median(t)
-        print(f"{shape:12} {mode:10} {workers:>7} {md:>9.1f} {mt:>9.1f} {mt / md:>6.2f}×")
+        digits = 3 if mode == "latency" else 1
+        print(f"{shape:12} {mode:10} {workers:>7} {md:>9.{digits}f} {mt:>9.{digits}f} {mt / md:>6.2f}×")
 
 
 if __name__ == "__main__":
