@@ -27,8 +27,8 @@ extension IR {
         for i in values.indices {
             guard case .op(let op) = values[i].kind else { continue }
             let ins = values[i].inputs
-            switch op {
-            case .add:
+            // Matches on a few ops (no switch over `Op`, so no `default:` hides a new op).
+            if op == .add {
                 for (g, b) in [(ins[0], ins[1]), (ins[1], ins[0])] {
                     guard values[g].dtype == values[b].dtype,
                           let (ta, tb, _) = plainGemm(g, allowing: { $0 == .none }) else { continue }
@@ -40,14 +40,14 @@ extension IR {
                     uses[g] -= 1
                     break
                 }
-            case .sigmoid, .tanh, .relu:
+            } else if op == .sigmoid || op == .tanh || op == .relu {
                 let act: Activation = op == .sigmoid ? .sigmoid : (op == .tanh ? .tanh : .relu)
                 let g = ins[0]
                 guard let (ta, tb, e) = plainGemm(g, allowing: { $0 == .none || $0 == .bias(.none) }) else { continue }
                 values[i].kind = .gemm(transposeA: ta, transposeB: tb, epilogue: e == .none ? .activation(act) : .bias(act))
                 values[i].inputs = values[g].inputs
                 uses[g] -= 1
-            case .sigmoidGrad, .tanhGrad, .reluGrad:
+            } else if op == .sigmoidGrad || op == .tanhGrad || op == .reluGrad {
                 let act: Activation = op == .sigmoidGrad ? .sigmoid : (op == .tanhGrad ? .tanh : .relu)
                 let (y, g) = (ins[0], ins[1])
                 guard values[y].concrete == values[i].concrete, values[g].concrete == values[i].concrete,
@@ -55,8 +55,6 @@ extension IR {
                 values[i].kind = .gemm(transposeA: ta, transposeB: tb, epilogue: .activationGradient(act))
                 values[i].inputs = [values[g].inputs[0], values[g].inputs[1], y]
                 uses[g] -= 1
-            default:
-                continue
             }
         }
         pruneDead()

@@ -66,14 +66,12 @@ extension Lowering {
             return (kind, with(out, Lowering.flat2(out.shape)), flat)
         }
         guard case .op(let op) = kind else { return nil }
-        switch op {
-        case .softmax, .logSoftmax, .softmaxGrad, .logSoftmaxGrad:
+        if [Op.softmax, .logSoftmax, .softmaxGrad, .logSoftmaxGrad].contains(op) {
             // Row ops of the last axis: every operand as [rows, last axis].
             return (kind, with(out, Lowering.flat2(out.shape)), ins.map { with($0, Lowering.flat2($0.shape)) })
-        case .argmax(let axis) where axis == ins[0].shape.count - 1:
+        }
+        if case .argmax(let axis) = op, axis == ins[0].shape.count - 1 {
             return (.op(.argmax(axis: 1)), with(out, [out.count]), [with(ins[0], Lowering.flat2(ins[0].shape))])
-        default:
-            break
         }
         if op == .sumToShapeOf {
             guard let o = Lowering.flatOperand(out.shape, to: ins[0].shape) else { return nil }

@@ -47,17 +47,17 @@ extension Lowering {
             return stridedElementwiseTasks(i, program, layout, out: out, operands: operands, cost: cost, T.self)
         }
         guard case .op(let op) = kind else { throw rankNUnsupported(i, out, ins) }
-        switch op {
-        case .sum(let axes): return reductionTasks(i, .sum, ins[0], axes: axes, out: out, cost: cost, T.self)
-        case .mean(let axes): return reductionTasks(i, .mean, ins[0], axes: axes, out: out, cost: cost, T.self)
-        case .max(let axes): return reductionTasks(i, .max, ins[0], axes: axes, out: out, cost: cost, T.self)
-        case .sumToShapeOf:
+        if case .sum(let axes) = op { return reductionTasks(i, .sum, ins[0], axes: axes, out: out, cost: cost, T.self) }
+        if case .mean(let axes) = op { return reductionTasks(i, .mean, ins[0], axes: axes, out: out, cost: cost, T.self) }
+        if case .max(let axes) = op { return reductionTasks(i, .max, ins[0], axes: axes, out: out, cost: cost, T.self) }
+        if op == .sumToShapeOf {
             // The axes the broadcast stretched: the extra leading ones and the size-1 ones.
             let x = ins[0].shape
             let target = [Int](repeating: 1, count: x.count - out.shape.count) + out.shape
             let axes = x.indices.filter { d in d < x.count - out.shape.count || (target[d] == 1 && x[d] != 1) }
             return reductionTasks(i, .sum, ins[0], axes: axes, out: out, cost: cost, T.self)
-        case .maxGrad(let axes):
+        }
+        if case .maxGrad(let axes) = op {
             let (x, y, dy) = (ins[0], ins[1], ins[2])
             let reduced = StridedLayout.reducedBroadcast(axes: axes, to: x.shape)
             return [task(i, kind: .reduction, cost: cost) {
@@ -67,9 +67,8 @@ extension Lowering {
                                               gradient: (b.buffer(dy.slot, T.self), offset: dy.offset, strides: reduced),
                                               into: b.buffer(out.slot, T.self), dxOffset: out.offset)
             }]
-        default:
-            throw rankNUnsupported(i, out, ins)
         }
+        throw rankNUnsupported(i, out, ins)
     }
 
     func rankNUnsupported(_ i: Int, _ out: ValueRef, _ ins: [ValueRef]) -> CompileError {

@@ -129,12 +129,9 @@ struct Lowering {
         for i in 0..<ir.count {
             let v = ir.values[i]
             if case .alias = plan.locations[i] { continue }
-            switch v.kind {
-            case .op(.placeholder), .op(.parameter), .op(.constant), .op(.scalar), .folded:
-                continue
-            default:
-                break
-            }
+            // Leaves and folded constants are bound, not computed.
+            if case .op(let op) = v.kind, op.isLeaf { continue }
+            if case .folded = v.kind { continue }
             let dependencies = Array(Set(v.inputs.compactMap { done[root($0)] })).sorted()
             let floatType = v.inputs.first.map { ir.values[$0].dtype } ?? v.dtype
             let bodies: [PendingTask]

@@ -25,11 +25,8 @@ extension Graph {
             if let name = node.name { text = "\(name)\\n" + text }
             text += "\\n\(node.dtype) \(node.shape)"
             var attributes = ["label=\"\(Self.escape(text))\""]
-            switch node.op {
-            case .placeholder: attributes.append("shape=ellipse")
-            case .parameter: attributes += ["style=filled", "fillcolor=\"#fff2cc\""]
-            default: break
-            }
+            if case .placeholder = node.op { attributes.append("shape=ellipse") }
+            if case .parameter = node.op { attributes += ["style=filled", "fillcolor=\"#fff2cc\""] }
             if node.isGradient { attributes += ["style=dashed", "color=blue", "fontcolor=blue"] }
             if wanted.contains(NodeID(i)) { attributes.append("penwidth=2") }
             lines.append("  n\(i) [\(attributes.joined(separator: ", "))];")

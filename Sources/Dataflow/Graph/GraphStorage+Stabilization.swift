@@ -10,12 +10,14 @@
 extension GraphStorage {
     /// The replacement node for `op(inputs)`, or `nil` when no rewrite applies.
     mutating func stabilized(_ op: Op, _ inputs: [NodeID], name: String?, gradient: Bool) throws -> NodeID? {
-        switch op {
-        case .log:
+        // Pattern matches on two ops (not a switch over `Op`, so that no `default:`
+        // hides a new op; a new op is simply never rewritten).
+        if op == .log {
             let p = nodes[inputs[0].rawValue]
             guard p.op == .softmax else { return nil }
             return try make(.logSoftmax, p.inputs, name: name, gradient: gradient)
-        case .neg:
+        }
+        if op == .neg {
             let m = nodes[inputs[0].rawValue]
             guard case .mean(let axes) = m.op, axes == [0] else { return nil }
             let g = nodes[m.inputs[0].rawValue]
@@ -23,8 +25,7 @@ extension GraphStorage {
             let ls = nodes[g.inputs[0].rawValue]
             guard ls.op == .logSoftmax, ls.shape.rank == 2 else { return nil }
             return try make(.crossEntropy, [ls.inputs[0], g.inputs[1]], name: name, gradient: gradient)
-        default:
-            return nil
         }
+        return nil
     }
 }

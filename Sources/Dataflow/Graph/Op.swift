@@ -245,7 +245,12 @@ extension Op {
         case .permute(let p): "permute(\(p))"
         case .oneHot(let classes, let d): "oneHot(classes: \(classes), \(d))"
         case .dropoutMask(let rate, let seed): "dropoutMask(rate: \(rate), seed: \(seed))"
-        default: name
+        case .zerosLike, .transpose, .add, .sub, .mul, .div, .neg, .exp, .log, .sigmoid, .tanh, .relu, .sigmoidGrad,
+             .tanhGrad, .reluGrad, .broadcastLike, .sumToShapeOf, .softmax, .logSoftmax, .softmaxGrad, .logSoftmaxGrad,
+             .gatherLabels, .scatterLabels, .crossEntropy, .crossEntropyGrad, .stopGradient, .sqrt, .rsqrt, .square,
+             .abs, .sign, .log1p, .expm1, .maximum, .minimum, .greater, .greaterEqual, .less, .lessEqual, .equal,
+             .notEqual, .select, .clamp, .gatherRows, .scatterAddRows:
+            name
         }
     }
 
@@ -256,16 +261,21 @@ extension Op {
         case .argmax: .int32
         case .cast(let d): d
         case .oneHot(_, let d): d
-        default: nil
+        case .placeholder, .parameter, .constant, .scalar, .zerosLike, .matmul, .transpose, .reshape, .add, .sub, .mul,
+             .div, .neg, .exp, .log, .sigmoid, .tanh, .relu, .sigmoidGrad, .tanhGrad, .reluGrad, .sum, .mean, .max,
+             .maxGrad, .meanGrad, .broadcastLike, .sumToShapeOf, .softmax, .logSoftmax, .softmaxGrad, .logSoftmaxGrad,
+             .gatherLabels, .scatterLabels, .crossEntropy, .crossEntropyGrad, .stopGradient, .sqrt, .rsqrt, .square,
+             .abs, .sign, .log1p, .expm1, .pow, .maximum, .minimum, .greater, .greaterEqual, .less, .lessEqual, .equal,
+             .notEqual, .select, .clamp, .conv2d, .conv2dBackwardInput, .conv2dBackwardKernel, .maxPool2d,
+             .maxPool2dGrad, .avgPool2d, .avgPool2dGrad, .concat, .slice, .sliceGrad, .permute, .gatherRows,
+             .scatterAddRows, .dropoutMask:
+            nil
         }
     }
 
     /// Whether the node has no inputs.
     public var isLeaf: Bool {
-        switch self {
-        case .placeholder, .parameter, .constant, .scalar: true
-        default: false
-        }
+        arity == 0
     }
 
     /// The number of inputs the op takes.
