@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""Dataflow's scheduler beside oneTBB's flow graph, same shapes, alternating rounds.
+"""Dataflow's scheduler beside oneTBB's flow graph and a plain std::thread pool, same
+shapes, alternating rounds.
 
-Builds the peer (g++ and Debian's libtbb-dev: `apt-get install -y g++ libtbb-dev`) and
-dataflow-bench, then for each round runs `dataflow-bench sched --json` and
-`sched_tbb`, one after the other, so a burst of load from other processes hits both.
+Builds the peers (g++ and Debian's libtbb-dev: `apt-get install -y g++ libtbb-dev`;
+sched_threads.cpp needs only g++) and dataflow-bench, then for each round runs
+`dataflow-bench sched --json`, `sched_tbb` and `sched_threads`, one after the other (the
+order rotates between rounds), so a burst of load from other processes hits all.
 Prints the median over rounds of each figure and the ratio peer / Dataflow
-(> 1: Dataflow is faster), with the CPU model.
+(> 1: Dataflow is faster), with the CPU model. Both peers build their graphs from an
+edge list made outside the timed region; Dataflow's build+run includes adding every
+task and dependency through the public API.
 
     python3 Benchmarks/peers/sched/compare.py [--rounds 3] [--size 1000000] [--reps 5]
         [--workers 1,2] [--bench PATH] [--scratch-path .build]
@@ -43,10 +47,13 @@ def main():
     p.add_argument("--scratch-path", default=".build")
     args = p.parse_args()
 
-    peer = os.path.join(here, "sched_tbb")
-    src = os.path.join(here, "sched_tbb.cpp")
-    if not os.path.exists(peer) or os.path.getmtime(peer) < os.path.getmtime(src):
-        subprocess.run(["g++", "-O2", "-std=c++17", "-o", peer, src, "-ltbb"], check=True)
+    def build(name, flags):
+        exe, src = os.path.join(here, name), os.path.join(here, name + ".cpp")
+        if not os.path.exists(exe) or os.path.getmtime(exe) < os.path.getmtime(src):
+            subprocess.run(["g++", "-O2", "-std=c++17", "-o", exe, src] + flags, check=True)
+        return exe
+    peer = build("sched_tbb", ["-ltbb"])
+    threads_peer = build("sched_threads", ["-pthread"])
     bench = args.bench
     if not bench:
         subprocess.run(["swift", "build", "-c", "release", "--scratch-path", args.scratch_path, "--product", "dataflow-bench"],
@@ -56,11 +63,11 @@ def main():
     common = ["--workers", args.workers, "--size", str(args.size), "--reps", str(args.reps), "--shapes", args.shapes]
     df_cmd = [bench, "sched", "--json", "--skip-scaling", "--baseline-size", "4"] + common
     tbb_cmd = [peer, "--latency"] + common
+    threads_cmd = [threads_peer, "--latency"] + common
     results = {}  # (who, shape, mode, workers) -> [values]
     for r in range(args.rounds):
-        order = [("dataflow", df_cmd), ("onetbb", tbb_cmd)]
-        if r % 2:
-            order.reverse()
+        order = [("dataflow", df_cmd), ("onetbb", tbb_cmd), ("threads", threads_cmd)]
+        order = order[r % 3:] + order[:r % 3]
         for who, cmd in order:
             print(f"… round {r + 1}/{args.rounds}: {who}", file=sys.stderr, flush=True)
             for o in lines(cmd):
@@ -68,17 +75,26 @@ def main():
                 results.setdefault((who, o["shape"], o["mode"], o["workers"]), []).append(value)
 
     print(f"sched: Dataflow vs oneTBB flow graph on {cpu_model()}; medians of {args.rounds} alternating rounds "
-          f"(each the median of {args.reps} reps); ns per task (latency: µs per run); ratio = oneTBB / Dataflow")
-    print(f"{'shape':12} {'mode':10} {'workers':>7} {'Dataflow':>9} {'oneTBB':>9} {'ratio':>7}")
-    keys = sorted({k[1:] for k in results}, key=lambda k: (k[0] == "ten-task", k[0], k[1] != "rerun", k[2]))
+          f"(each the median of {args.reps} reps); ns per task (latency: µs per run); ratio = peer / Dataflow")
+    print(f"{'shape':12} {'mode':11} {'workers':>7} {'Dataflow':>9} {'oneTBB':>9} {'ratio':>7} {'threads':>9} {'ratio':>7}")
+    order = ["rerun", "build+run", "rebuild+run", "latency"]
+    keys = sorted({k[1:] for k in results},
+                  key=lambda k: (k[0] == "ten-task", k[0], order.index(k[1]) if k[1] in order else 9, k[2]))
     for shape, mode, workers in keys:
         d = results.get(("dataflow", shape, mode, workers))
-        t = results.get(("onetbb", shape, mode, workers))
-        if not d or not t:
+        if not d:
             continue
-        md, mt = statistics.median(d), statistics.median(t)
+        md = statistics.median(d)
         digits = 3 if mode == "latency" else 1
-        print(f"{shape:12} {mode:10} {workers:>7} {md:>9.{digits}f} {mt:>9.{digits}f} {mt / md:>6.2f}×")
+        cells = ""
+        for who in ("onetbb", "threads"):
+            t = results.get((who, shape, mode, workers))
+            if t:
+                mt = statistics.median(t)
+                cells += f" {mt:>9.{digits}f} {mt / md:>6.2f}×"
+            else:
+                cells += f" {'–':>9} {'':>7}"
+        print(f"{shape:12} {mode:11} {workers:>7} {md:>9.{digits}f}" + cells)
 
 
 if __name__ == "__main__":
