@@ -31,7 +31,8 @@ extension GraphStorage {
         for a in axes { kept[a] = 1 }
         let keptShape = Shape(kept)
         guard keptShape.unknownCount <= 1 else {
-            throw GraphError("grad: the reduction over axes \(axes) of \(labelWithShape(x)) cannot be differentiated: more than one unknown dimension")
+            throw GraphError("grad: the reduction over axes \(axes) of \(labelWithShape(x)) cannot be differentiated: more than one "
+                + "unknown dimension")
         }
         return try g(.broadcastLike, try g(.reshape(keptShape), u), x)
     }
@@ -312,7 +313,8 @@ extension GraphStorage {
             // Linear in dy (each dy[o] goes to its window's maximum); its adjoint would
             // gather u at the maxima, an op this library does not have yet.
             if want(1) {
-                throw GraphError("grad: the gradient of \(labelWithShape(id)) (maxPool2dGrad) is not implemented: max pooling is differentiable once",
+                throw GraphError("grad: the gradient of \(labelWithShape(id)) (maxPool2dGrad) is not implemented: max pooling is "
+                    + "differentiable once",
                                  kind: .invalidArgument)
             }
 

@@ -52,7 +52,8 @@ extension GraphStorage {
     func canonicalReshape(_ requested: Shape, of input: NodeID) throws -> Shape {
         let x = nodes[input.rawValue]
         if let bad = requested.dims.first(where: { ($0 ?? 0) < -1 }) {
-            throw GraphError("reshape: \(labelWithShape(input)) to \(requested): dimension \(bad!) is negative (-1 or nil infers one dimension)",
+            throw GraphError("reshape: \(labelWithShape(input)) to \(requested): dimension \(bad!) is negative (-1 or nil infers one "
+                + "dimension)",
                              kind: .invalidArgument)
         }
         let target = Shape(requested.dims.map { $0 == -1 ? nil : $0 })
@@ -68,7 +69,8 @@ extension GraphStorage {
             return p
         }
         if !target.isFullyKnown && known == 0 {
-            throw GraphError("reshape: \(labelWithShape(input)) to \(requested): a zero-sized dimension leaves the inferred one undetermined",
+            throw GraphError("reshape: \(labelWithShape(input)) to \(requested): a zero-sized dimension leaves the inferred one "
+                + "undetermined",
                              kind: .invalidArgument)
         }
         guard let count = x.shape.elementCount else { return target }
@@ -123,7 +125,8 @@ extension GraphStorage {
     private func checkAxes(_ op: Op, _ axes: [Int], of id: NodeID) throws {
         let rank = nodes[id.rawValue].shape.rank
         guard axes == Array(Set(axes)).sorted(), axes.allSatisfy({ $0 >= 0 && $0 < rank }) else {
-            throw GraphError("\(op.name): axes \(axes) of \(labelWithShape(id)): expected sorted, unique axes in 0..<\(rank)", kind: .invalidArgument)
+            throw GraphError("\(op.name): axes \(axes) of \(labelWithShape(id)): expected sorted, unique axes in 0..<\(rank)",
+                             kind: .invalidArgument)
         }
     }
 
@@ -174,7 +177,8 @@ extension GraphStorage {
             try checkAxes(op, axes, of: inputs[0])
             let r = Self.reduced(shapes[0], axes: axes)
             for k in 1...2 where !Self.compatible(shapes[k], r) {
-                throw GraphError("maxGrad: \(labelWithShape(inputs[k])) should have the reduced shape \(r) of \(labelWithShape(inputs[0])) over axes \(axes)")
+                throw GraphError("maxGrad: \(labelWithShape(inputs[k])) should have the reduced shape \(r) of "
+                    + "\(labelWithShape(inputs[0])) over axes \(axes)")
             }
             return (dtype, shapes[0])
         case .meanGrad(let axes):
@@ -182,7 +186,8 @@ extension GraphStorage {
             try checkAxes(op, axes, of: inputs[1])
             let r = Self.reduced(shapes[1], axes: axes)
             guard Self.compatible(shapes[0], r) else {
-                throw GraphError("meanGrad: \(labelWithShape(inputs[0])) should have the reduced shape \(r) of \(labelWithShape(inputs[1])) over axes \(axes)")
+                throw GraphError("meanGrad: \(labelWithShape(inputs[0])) should have the reduced shape \(r) of "
+                    + "\(labelWithShape(inputs[1])) over axes \(axes)")
             }
             return (dtype, shapes[1])
         case .broadcastLike:
@@ -255,7 +260,8 @@ extension GraphStorage {
             try checkConvAttributes(op, a)
             let out = try convOutput(op, a, inputs[0])
             let expected = Shape([shapes[0].dims[0], out.h, out.w, shapes[1].dims[3]])
-            try requireShape(op, inputs[1], expected, of: "the convolution of \(labelWithShape(inputs[0])) by a \(a.kernelHeight)×\(a.kernelWidth) kernel")
+            try requireShape(op, inputs[1], expected,
+                             of: "the convolution of \(labelWithShape(inputs[0])) by a \(a.kernelHeight)×\(a.kernelWidth) kernel")
             return (dtype, Shape([a.kernelHeight, a.kernelWidth, shapes[0].dims[3], shapes[1].dims[3]]))
         case .maxPool2d(let a), .avgPool2d(let a):
             let dtype = try requireFloat(op, inputs)
@@ -317,7 +323,8 @@ extension GraphStorage {
             guard let n else { return nil }
             let extent = d * (k - 1) + 1, padded = n + before + after
             guard extent <= padded else {
-                throw GraphError("\(op.name): the dilated kernel's \(axis) \(extent) is larger than the padded \(axis) \(padded) of \(labelWithShape(x))",
+                throw GraphError("\(op.name): the dilated kernel's \(axis) \(extent) is larger than the padded \(axis) \(padded) of "
+                    + "\(labelWithShape(x))",
                                  kind: .shapeMismatch)
             }
             return (padded - extent) / s + 1
@@ -342,7 +349,8 @@ extension GraphStorage {
             guard let n else { return nil }
             let padded = n + before + after
             guard k <= padded else {
-                throw GraphError("\(op.name): the window's \(axis) \(k) is larger than the padded \(axis) \(padded) of \(labelWithShape(x))",
+                throw GraphError("\(op.name): the window's \(axis) \(k) is larger than the padded \(axis) \(padded) of "
+                    + "\(labelWithShape(x))",
                                  kind: .shapeMismatch)
             }
             return (padded - k) / s + 1

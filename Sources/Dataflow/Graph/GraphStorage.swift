@@ -75,7 +75,8 @@ struct GraphStorage: Sendable {
     mutating func make(_ op: Op, _ inputs: [NodeID], name: String? = nil, gradient: Bool = false, rewrite: Bool = false) throws -> NodeID {
         if op.isLeaf {
             guard case .scalar(let v) = op, inputs.isEmpty else {
-                throw GraphError("\(op.name): leaves are created with graph.placeholder, graph.parameter, graph.constant or graph.scalar, not apply")
+                throw GraphError("\(op.name): leaves are created with graph.placeholder, graph.parameter, graph.constant or "
+                    + "graph.scalar, not apply")
             }
             return scalar(v, .float32, gradient: gradient)
         }

@@ -55,7 +55,8 @@ extension Interpreter {
     func poolGeometry(_ a: Pool2DAttributes, input: [Int], _ name: String) throws -> PoolSizes {
         let padded = input.count == 4 ? (input[1] + a.padTop + a.padBottom, input[2] + a.padLeft + a.padRight) : (0, 0)
         guard input.count == 4, a.windowHeight <= padded.0, a.windowWidth <= padded.1 else {
-            throw RuntimeError(message: "\(name): input \(Shape.describe(input)) does not fit the window (\(a))", kind: .shapeMismatch(name))
+            throw RuntimeError(message: "\(name): input \(Shape.describe(input)) does not fit the window (\(a))",
+                               kind: .shapeMismatch(name))
         }
         return PoolSizes(n: input[0], h: input[1], w: input[2], c: input[3], kh: a.windowHeight, kw: a.windowWidth,
                          oh: (padded.0 - a.windowHeight) / a.strideHeight + 1, ow: (padded.1 - a.windowWidth) / a.strideWidth + 1, a: a)

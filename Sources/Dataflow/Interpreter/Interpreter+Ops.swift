@@ -37,7 +37,8 @@ extension Interpreter {
                 dims = target.dims.map { $0! }
             } else {
                 guard known > 0, count % known == 0 else {
-                    throw RuntimeError(message: "\(name): \(describe(0)) has \(count) elements, not a multiple of the \(known) of \(target)",
+                    throw RuntimeError(message: "\(name): \(describe(0)) has \(count) elements, not a multiple of the \(known) of "
+                        + "\(target)",
                                        kind: .shapeMismatch(name))
                 }
                 dims = target.dims.map { $0 ?? count / known }
@@ -100,7 +101,8 @@ extension Interpreter {
         case .maxGrad(let axes):
             let (outShape, map) = DenseValue.reductionMap(x[0].shape, axes: axes)
             guard x[1].shape == outShape, x[2].shape == outShape else {
-                throw RuntimeError(message: "\(name): \(describe(1)) and \(describe(2)) should have the reduced shape \(Shape.describe(outShape)) of \(describe(0))",
+                throw RuntimeError(message: "\(name): \(describe(1)) and \(describe(2)) should have the reduced shape "
+                    + "\(Shape.describe(outShape)) of \(describe(0))",
                                    kind: .shapeMismatch(name))
             }
             var ties = [Double](repeating: 0, count: outShape.reduce(1, *))
@@ -115,7 +117,8 @@ extension Interpreter {
             let like = x[1].shape
             let (outShape, map) = DenseValue.reductionMap(like, axes: axes)
             guard x[0].shape == outShape else {
-                throw RuntimeError(message: "\(name): \(describe(0)) should have the reduced shape \(Shape.describe(outShape)) of \(describe(1))",
+                throw RuntimeError(message: "\(name): \(describe(0)) should have the reduced shape \(Shape.describe(outShape)) of "
+                    + "\(describe(1))",
                                    kind: .shapeMismatch(name))
             }
             let n = Double(axes.reduce(1) { $0 * like[$1] })
@@ -317,14 +320,16 @@ extension Interpreter {
                         _ f: (Double, Double) -> Double) throws -> DenseValue {
         let (a, b) = (x[0], x[1])
         guard let shape = DenseValue.broadcast(a.shape, b.shape) else {
-            throw RuntimeError(message: "\(name): \(label(node.inputs[0], nodes)) \(Shape.describe(a.shape)) and \(label(node.inputs[1], nodes)) \(Shape.describe(b.shape)) do not broadcast",
+            throw RuntimeError(message: "\(name): \(label(node.inputs[0], nodes)) \(Shape.describe(a.shape)) and "
+                + "\(label(node.inputs[1], nodes)) \(Shape.describe(b.shape)) do not broadcast",
                                kind: .shapeMismatch(name))
         }
         for (k, input) in node.inputs.enumerated() {
             let dims = nodes[input.rawValue].shape.dims
             let pad = shape.count - dims.count
             for (d, dim) in dims.enumerated() where dim == nil && x[k].shape[d] != shape[pad + d] {
-                throw RuntimeError(message: "\(name): the unknown dimension \(d) of \(label(input, nodes)) is \(x[k].shape[d]) but the result's is \(shape[pad + d]); an unknown dimension does not broadcast",
+                throw RuntimeError(message: "\(name): the unknown dimension \(d) of \(label(input, nodes)) is \(x[k].shape[d]) but the "
+                    + "result's is \(shape[pad + d]); an unknown dimension does not broadcast",
                                    kind: .shapeMismatch(name))
             }
         }
@@ -363,12 +368,14 @@ extension Interpreter {
     private func checkedLabels(_ labels: DenseValue, _ id: NodeID, rows: Int, classes: Int, _ name: String,
                                against other: String, _ nodes: [Node]) throws -> [Int] {
         guard labels.shape == [rows] else {
-            throw RuntimeError(message: "\(name): labels \(label(id, nodes)) \(Shape.describe(labels.shape)) should have \(rows) entries, one per row of \(other)",
+            throw RuntimeError(message: "\(name): labels \(label(id, nodes)) \(Shape.describe(labels.shape)) should have \(rows) "
+                + "entries, one per row of \(other)",
                                kind: .shapeMismatch(name))
         }
         return try labels.data.enumerated().map { i, v in
             guard v >= 0, v < Double(classes) else {
-                throw RuntimeError(message: "\(name): label \(Int(v)) at row \(i) of \(label(id, nodes)) is out of range 0..<\(classes) for \(other)",
+                throw RuntimeError(message: "\(name): label \(Int(v)) at row \(i) of \(label(id, nodes)) is out of range "
+                    + "0..<\(classes) for \(other)",
                                    kind: .labelOutOfRange(tensor: label(id, nodes), index: i, label: Int(v), classes: classes))
             }
             return Int(v)

@@ -41,7 +41,8 @@ public struct Interpreter: Sendable {
         })
         for name in feeds.keys.sorted() where !placeholderNames.contains(name) {
             let known = placeholderNames.sorted().joined(separator: ", ")
-            throw RuntimeError(message: "evaluate: feed \"\(name)\" is not a placeholder of the graph (placeholders: \(known.isEmpty ? "none" : known))",
+            throw RuntimeError(message: "evaluate: feed \"\(name)\" is not a placeholder of the graph (placeholders: "
+                + "\(known.isEmpty ? "none" : known))",
                                kind: .unknownFeed(name))
         }
         guard let top = outputs.map(\.id.rawValue).max() else { return [] }
@@ -59,7 +60,9 @@ public struct Interpreter: Sendable {
             let inputs = node.inputs.map { values[$0.rawValue]! }
             var value = try compute(NodeID(i), node, inputs, nodes: nodes, feeds: feeds)
             guard node.shape.matches(value.shape) else {
-                throw RuntimeError(message: "evaluate: \(label(NodeID(i), nodes)) computed shape \(Shape.describe(value.shape)) does not fit its static shape \(node.shape); inputs: \(node.inputs.map { "\(label($0, nodes)) \(Shape.describe(values[$0.rawValue]!.shape))" }.joined(separator: ", "))",
+                let described = node.inputs.map { "\(label($0, nodes)) \(Shape.describe(values[$0.rawValue]!.shape))" }
+                throw RuntimeError(message: "evaluate: \(label(NodeID(i), nodes)) computed shape \(Shape.describe(value.shape)) does "
+                    + "not fit its static shape \(node.shape); inputs: \(described.joined(separator: ", "))",
                                    kind: .shapeMismatch(label(NodeID(i), nodes)))
             }
             if node.dtype == .float32 {
@@ -86,7 +89,8 @@ public struct Interpreter: Sendable {
                                    kind: .missingFeed(name))
             }
             guard feed.dtype == node.dtype, node.shape.matches(feed.shape) else {
-                throw RuntimeError(message: "evaluate: feed \(name): expected \(node.dtype) \(node.shape), got \(feed.dtype) \(Shape.describe(feed.shape))",
+                throw RuntimeError(message: "evaluate: feed \(name): expected \(node.dtype) \(node.shape), got \(feed.dtype) "
+                    + "\(Shape.describe(feed.shape))",
                                    kind: .feedMismatch(name))
             }
             return DenseValue(shape: feed.shape, data: feed.asDoubles())
