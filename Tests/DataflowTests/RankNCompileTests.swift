@@ -116,6 +116,27 @@ struct RankNCompileTests {
         #expect(result.passed, "\(c) compiled: \(result)")
     }
 
+    /// softmax, log-softmax and cross-entropy default to the last axis at any rank.
+    @Test func rowOpsDefaultToTheLastAxisAtAnyRank() throws {
+        let g = Graph()
+        let z = try g.placeholder("z", .float64, [2, 3, 5])
+        let y = try g.placeholder("y", .int32, [2, 3])
+        let w = try g.parameter("w", TensorValue.uniform([5], .float64, in: -1...1, seed: 3))
+        let logits = try z * w
+        let outputs = [try softmax(logits), try logSoftmax(logits), try crossEntropy(logits, y)]
+        let feeds: [String: TensorValue] = ["z": try .uniform([2, 3, 5], .float64, in: -2...2, seed: 4),
+                                            "y": try TensorValue(shape: [2, 3], int32s: [0, 4, 2, 1, 3, 0])]
+        try RankNCompileTests.check([z, y], outputs, feeds, dtype: .float64, "row ops, rank 3")
+        // The same values as the explicit last axis.
+        let explicit = try evaluate([softmax(logits, axis: 2), crossEntropy(logits, y, axis: -1)], feeds: feeds)
+        let plain = try evaluate([outputs[0], outputs[2]], feeds: feeds)
+        for (a, b) in zip(plain, explicit) { #expect(bitwiseEqual(a, b)) }
+        let result = try gradientCheck(of: outputs[2], wrt: [w], feeds: feeds) { outputs, feeds in
+            try compile(inputs: [z, y], outputs: outputs, options: CompileOptions(workers: 2))(feeds)
+        }
+        #expect(result.passed, "\(result)")
+    }
+
     @Test func batchedMatmulBadShapesThrow() throws {
         let g = Graph()
         let a = try g.placeholder("a", .float32, [2, 3, 4])

@@ -23,10 +23,15 @@ public func sigmoid(_ x: Tensor) throws -> Tensor { try x.applying(.sigmoid) }
 public func tanh(_ x: Tensor) throws -> Tensor { try x.applying(.tanh) }
 public func relu(_ x: Tensor) throws -> Tensor { try x.applying(.relu) }
 
-/// Softmax over the last axis of a rank-1 or rank-2 tensor (`softmax(_:axis:)` for any rank).
-public func softmax(_ x: Tensor) throws -> Tensor { try x.applying(.softmax) }
-/// Log-softmax over the last axis of a rank-1 or rank-2 tensor (stable; `logSoftmax(_:axis:)` for any rank).
-public func logSoftmax(_ x: Tensor) throws -> Tensor { try x.applying(.logSoftmax) }
+/// Softmax over the last axis, any rank ≥ 1 (`softmax(_:axis:)` for another axis).
+/// Above rank 2 the leading axes are flattened around the last (a reshape, no copy).
+public func softmax(_ x: Tensor) throws -> Tensor {
+    x.shape.rank > 2 ? try softmax(x, axis: -1) : try x.applying(.softmax)
+}
+/// Log-softmax over the last axis, any rank ≥ 1 (stable; `logSoftmax(_:axis:)` for another axis).
+public func logSoftmax(_ x: Tensor) throws -> Tensor {
+    x.shape.rank > 2 ? try logSoftmax(x, axis: -1) : try x.applying(.logSoftmax)
+}
 
 /// Sorted, non-negative axes; `nil` means all axes. Negative axes count from the end
 /// (numpy's rule); an axis out of range or given twice throws (numpy refuses both).
@@ -69,9 +74,11 @@ public func gatherLabels(_ x: Tensor, _ labels: Tensor) throws -> Tensor {
     try x.applying(.gatherLabels, [labels])
 }
 
-/// `−mean_i logSoftmax(logits)[i, labels[i]]`, fused and stable (`crossEntropy(_:_:axis:)` for any rank).
+/// `−mean_i logSoftmax(logits)[i, labels[i]]`, fused and stable. Classes are the last
+/// axis; above rank 2 the mean runs over every position (`crossEntropy(_:_:axis:)` for
+/// another class axis).
 public func crossEntropy(_ logits: Tensor, _ labels: Tensor) throws -> Tensor {
-    try logits.applying(.crossEntropy, [labels])
+    logits.shape.rank > 2 ? try crossEntropy(logits, labels, axis: -1) : try logits.applying(.crossEntropy, [labels])
 }
 
 /// `x` forward, zero gradient (Theano's `consider_constant` on one tensor).
