@@ -20,7 +20,8 @@ extension Lowering {
         ids.reserveCapacity(tasks.count)
         for (t, task) in tasks.enumerated() {
             let priority = Int(min(bottom[t] * 1e9, Double(Int.max / 2)))
-            ids.append(graph.addTask(task.name, priority: priority, cost: task.cost, kind: task.kind.rawValue, task.body))
+            ids.append(graph.addTask(task.name, priority: priority, cost: task.cost, bytes: task.bytes, kind: task.kind.rawValue,
+                                     task.body))
         }
         for (t, task) in tasks.enumerated() {
             for d in Set(task.dependencies) { graph.addDependency(ids[d], ids[t]) }

@@ -52,7 +52,7 @@ extension Lowering {
             let target = ValueRef(slot: slot, offset: 0, shape: source.shape)
             let body = copyBody(source, target, ir.values[p].dtype)
             tasks.append(PendingTask(name: "snapshot \(ir.label(p))", cost: Double(source.count) * 1e-9, kind: .copy,
-                                     body: body, dependencies: []))
+                                     body: body, dependencies: [], bytes: copyBytes(p)))
             updateReaders[p, default: []].append(tasks.count - 1)
         }
         // 2. Staged updates: compute into a private buffer (reads old values only).
@@ -65,7 +65,7 @@ extension Lowering {
             stagingRef[u] = temp
             let (body, deps) = try updateBody(updates[u], into: temp, fromParameter: true)
             tasks.append(PendingTask(name: "stage update \(ir.label(p))", cost: Double(target.count) * 1e-9,
-                                     kind: .parameterUpdate, body: body, dependencies: deps))
+                                     kind: .parameterUpdate, body: body, dependencies: deps, bytes: updateBytes(updates[u])))
             stageTask[u] = tasks.count - 1
             for r in reads[u] { updateReaders[r, default: []].append(tasks.count - 1) }
         }
@@ -75,7 +75,8 @@ extension Lowering {
             let (body, inputs) = try updateBody(updates[u], into: refs[p]!, fromParameter: false)
             let deps = inputs + graphReaders(of: p) + updateReaders[p, default: []]
             tasks.append(PendingTask(name: "update \(ir.label(p))", cost: Double(refs[p]!.count) * 1e-9,
-                                     kind: .parameterUpdate, body: body, dependencies: Array(Set(deps)).sorted()))
+                                     kind: .parameterUpdate, body: body, dependencies: Array(Set(deps)).sorted(),
+                                     bytes: updateBytes(updates[u])))
             for r in reads[u] { updateReaders[r, default: []].append(tasks.count - 1) }
             if case .axpy = updates[u] { flops += 2 * Double(refs[p]!.count) }
         }
@@ -85,7 +86,8 @@ extension Lowering {
             let body = copyBody(stagingRef[u]!, refs[p]!, ir.values[p].dtype)
             let deps = [stageTask[u]!] + graphReaders(of: p) + updateReaders[p, default: []]
             tasks.append(PendingTask(name: "commit update \(ir.label(p))", cost: Double(refs[p]!.count) * 1e-9,
-                                     kind: .parameterUpdate, body: body, dependencies: Array(Set(deps)).sorted()))
+                                     kind: .parameterUpdate, body: body, dependencies: Array(Set(deps)).sorted(),
+                                     bytes: copyBytes(p)))
             if case .axpy = updates[u] { flops += 2 * Double(refs[p]!.count) }
         }
     }

@@ -19,6 +19,9 @@ struct Lowering {
         var kind: TaskKind
         var body: @Sendable () throws -> Void
         var dependencies: [Int]   // indices into `tasks`
+        /// Estimated bytes moved to and from main memory (the scale model's bandwidth
+        /// share; `Lowering+Traffic.swift`).
+        var bytes: Int = 0
     }
 
     let ir: IR
@@ -143,7 +146,7 @@ struct Lowering {
             }
             var ids: [Int] = []
             let first = tasks.count
-            for var task in bodies {
+            for var task in withTraffic(i, bodies) {
                 // A body's own dependencies are indices among the value's bodies.
                 task.dependencies = dependencies + task.dependencies.map { first + $0 }
                 tasks.append(task)
