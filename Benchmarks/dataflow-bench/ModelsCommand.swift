@@ -20,6 +20,7 @@ enum ModelsCommand: BenchCommand {
         .option("data", "path of digits.bin", default: DigitsData.defaultPath()),
         .flag("timing-size", "cnn: 28×28×1 batch 128; lstm: hidden 256, 32 steps × 32 features, batch 64; synthetic data"),
         .option("steps", "timed steps for --timing-size", default: "20"),
+        .flag("simulate", "with --timing-size: the scale model, predicted step time and speedup on 1–64 cores (bandwidth-aware)"),
         .option("warmup", "untimed steps for --timing-size", default: "3"),
         .flag("json", "JSON lines on standard output, the schema of models.py --json"),
         .option("svg", "directory for models-curves.svg (with the peers' curves) and models-lstm-timeline.svg"),
@@ -59,10 +60,17 @@ enum ModelsCommand: BenchCommand {
                 guard model == "lstm" || model == "cnn" else {
                     throw CLIError("--timing-size is defined for cnn and lstm only")
                 }
+                var oneThread: Double?
                 for t in threads {
                     let r = try timingSize(model: model, seed: seed, lr: lrOverride ?? ModelsZoo.learningRates[model]!,
                                            threads: t, steps: steps, warmup: warmup)
                     emit(json ? r.json : r.text)
+                    if t == 1 { oneThread = r.stepMedian }
+                }
+                if options.flag("simulate") {
+                    guard let best = oneThread else { throw CLIError("--simulate needs 1 among --threads (the one-thread baseline)") }
+                    for line in try ModelsScale.report(model: model, seed: seed, lr: lrOverride ?? ModelsZoo.learningRates[model]!,
+                                                       bestOneThread: best, json: json) { emit(line) }
                 }
             }
             return

@@ -21,7 +21,10 @@ enum ModelsZoo {
     static let learningRates: [String: Double] = ["logreg": 1e-2, "mlp": 3e-3, "cnn": 3e-3, "dae": 3e-3, "lstm": 3e-3]
     static let beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8
 
-    static func build(model: String, seed: UInt64, lr: Double, workers: Int, timing: Bool = false) throws -> ModelProgram {
+    /// `tiles` overrides the tiles per matmul (the scale model traces a finely tiled
+    /// program on one worker).
+    static func build(model: String, seed: UInt64, lr: Double, workers: Int, timing: Bool = false,
+                      tiles: Int? = nil) throws -> ModelProgram {
         let g = Graph()
         let init0 = ModelsInit.parameters(model: model, seed: seed, timing: timing)
         var byName: [String: InitTensor] = [:]
@@ -30,7 +33,11 @@ enum ModelsZoo {
             let t = byName[name]!
             return g.parameter(name, try TensorValue(shape: t.shape, floats: t.values))
         }
-        let options = CompileOptions(workers: workers)
+        var options = CompileOptions(workers: workers)
+        if let tiles {
+            options.tilesPerMatmul = tiles
+            options.minimumTileFlops = 1e5
+        }
         let y = try g.placeholder("y", .int32, [nil])
 
         switch model {
