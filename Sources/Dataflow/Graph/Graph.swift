@@ -204,16 +204,6 @@ public final class Graph: Sendable {
         }
     }
 
-    /// Parameter `id`'s elements as doubles, read under the run lock (for the interpreter).
-    func parameterForInterpreter(_ id: ParameterID) -> DenseValue {
-        runLock.withLock { _ in
-            storage.withLock { s in
-                let v = s.parameters[id.rawValue].value
-                return DenseValue(shape: v.shape, data: v.asDoubles())
-            }
-        }
-    }
-
     /// Marks parameter `id`'s current buffer as handed out (an output returned it).
     func markShared(_ id: ParameterID) {
         storage.withLock { $0.parameters[id.rawValue].shared = true }
