@@ -61,7 +61,8 @@ extension Graph {
 /// ```
 /// - Parameters:
 ///   - x: a float tensor of rank ≥ `axes`.
-///   - gain, bias: optional, shaped like the normalised trailing axes (or broadcasting to them).
+///   - gain: optional, shaped like the normalised trailing axes (or broadcasting to them).
+///   - bias: optional, shaped like `gain`.
 ///   - axes: how many trailing axes are normalised together, ≥ 1.
 ///   - epsilon: ε ≥ 0.
 /// - Throws: `GraphError` for a bad `axes` or `epsilon`, mismatched shapes or dtypes,
@@ -99,8 +100,10 @@ public func layerNorm(_ x: Tensor, gain: Tensor? = nil, bias: Tensor? = nil, axe
 /// ```
 /// - Parameters:
 ///   - x: float, rank ≥ 2, the channel count known.
-///   - gain, bias: optional, shape `[C]`.
-///   - runningMean, runningVariance: parameters of shape `[C]` and `x`'s dtype.
+///   - gain: optional, shape `[C]`.
+///   - bias: optional, shape `[C]`.
+///   - runningMean: a parameter of shape `[C]` and `x`'s dtype.
+///   - runningVariance: a parameter of shape `[C]` and `x`'s dtype.
 ///   - momentum: in [0, 1]: `running ← (1 − momentum)·running + momentum·batch`.
 ///   - epsilon: ε ≥ 0.
 ///   - channelAxis: the channel axis (last by default: NHWC); negative counts from the end.
@@ -181,6 +184,7 @@ public func batchNormInference(_ x: Tensor, gain: Tensor? = nil, bias: Tensor? =
 /// // compile(…, updates: … + [counter.update]) so that each call draws a new mask
 /// ```
 /// - Parameters:
+///   - x: a float tensor of any shape.
 ///   - rate: the drop probability, in [0, 1); 0 returns `x`.
 ///   - seed: the generator's key; give two dropout layers sharing a counter different seeds.
 ///   - counter: a rank-0 tensor holding a whole number ≥ 0 (a `RandomCounter`'s tensor);
