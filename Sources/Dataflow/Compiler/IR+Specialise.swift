@@ -79,7 +79,7 @@ extension IR {
                 case .avgPool2dGrad:
                     shape = ins[1]
                 case .cast, .concat, .slice, .sliceGrad, .permute, .oneHot, .gatherRows, .scatterAddRows, .dropoutMask:
-                    throw CompileError(message: "\(label(i)): \(op.name) has no compiled kernel yet", kind: .unsupported)
+                    shape = try structuralShape(i, op, ins)
                 }
             }
             values[i].concrete = shape
@@ -90,6 +90,59 @@ extension IR {
                 }
             }
         }
+    }
+
+    /// The concrete shape of structural value `i` (mirrors `GraphStorage.inferStructural`,
+    /// checking what unknown dimensions left open).
+    private func structuralShape(_ i: Int, _ op: Op, _ ins: [[Int]]) throws -> [Int] {
+        func mismatch(_ what: String) -> RuntimeError {
+            RuntimeError(message: "\(label(i)): \(what)", kind: .shapeMismatch(label(i)))
+        }
+        /// `a` and `b` have one rank and agree on every axis but `axis`.
+        func agreeOffAxis(_ a: [Int], _ b: [Int], _ axis: Int) -> Bool {
+            a.count == b.count && a.indices.allSatisfy { $0 == axis || a[$0] == b[$0] }
+        }
+        if case .concat(let axis, _) = op {
+            guard axis < ins[0].count, ins.allSatisfy({ agreeOffAxis($0, ins[0], axis) }) else {
+                let shapes = ins.map { "\($0)" }.joined(separator: ", ")
+                throw mismatch("concat along axis \(axis) of shapes \(shapes) that differ off that axis")
+            }
+            var shape = ins[0]
+            shape[axis] = ins.reduce(0) { $0 + $1[axis] }
+            return shape
+        }
+        if case .slice(let axis, let start, let count) = op {
+            guard axis < ins[0].count, start + count <= ins[0][axis] else {
+                throw mismatch("slice \(start)..<\(start + count) is outside axis \(axis) of shape \(ins[0])")
+            }
+            var shape = ins[0]
+            shape[axis] = count
+            return shape
+        }
+        if case .sliceGrad(let axis, let start) = op {
+            guard axis < ins[1].count, agreeOffAxis(ins[0], ins[1], axis), start + ins[0][axis] <= ins[1][axis] else {
+                throw mismatch("sliceGrad: gradient \(ins[0]) does not fit at \(start) along axis \(axis) of \(ins[1])")
+            }
+            return ins[1]
+        }
+        if case .permute(let permutation) = op {
+            guard permutation.sorted() == Array(ins[0].indices) else {
+                throw mismatch("\(permutation) is not a permutation of the axes of shape \(ins[0])")
+            }
+            return permutation.map { ins[0][$0] }
+        }
+        if case .oneHot(let classes, _) = op { return ins[0] + [classes] }
+        if op == .gatherRows {
+            guard ins[0].count == 2 else { throw mismatch("the table's shape \(ins[0]) is not rank 2") }
+            return ins[1] + [ins[0][1]]
+        }
+        if op == .scatterAddRows {
+            guard ins[2].count == 2, ins[0] == ins[1] + [ins[2][1]] else {
+                throw mismatch("gradient \(ins[0]) should have the indices' shape \(ins[1]) followed by the row size of \(ins[2])")
+            }
+            return ins[2]
+        }
+        return ins[0]   // cast, dropoutMask: the input's shape
     }
 
     /// The kernels' geometry of convolution value `i` for concrete input shape `input`.

@@ -30,6 +30,9 @@ extension Lowering {
         if case .op(let op) = v.kind, IR.isImageLayer(op) {
             return try makeImageLayerTasks(i, op, T.self, out: out, ins: ins)
         }
+        if case .op(let op) = v.kind, Lowering.isStructural(op) {
+            return try makeStructuralTasks(i, op, out: out, ins: ins)   // at their rank-N shapes
+        }
         if case .gemm(let ta, let tb, _) = kind, out.shape.count > 2 || ins.contains(where: { $0.shape.count > 2 }) {
             return try makeBatchedGemmTasks(i, kind, transposeA: ta, transposeB: tb, T.self, out: out, ins: ins)
         }
@@ -180,7 +183,7 @@ extension Lowering {
         case .conv2d, .conv2dBackwardInput, .conv2dBackwardKernel, .maxPool2d, .maxPool2dGrad, .avgPool2d, .avgPool2dGrad:
             return try makeImageLayerTasks(i, op, T.self, out: out, ins: ins)
         case .cast, .concat, .slice, .sliceGrad, .permute, .oneHot, .gatherRows, .scatterAddRows, .dropoutMask:
-            throw CompileError(message: "\(ir.label(i)): \(op.name) has no compiled kernel yet", kind: .unsupported)
+            return try makeStructuralTasks(i, op, out: out, ins: ins)   // Lowering+StructuralOps.swift
         case .zerosLike:
             return single(.elementwise) { try Elementwise.fill(T(0), into: out.view(b, T.self)) }
         case .matmul(let ta, let tb):

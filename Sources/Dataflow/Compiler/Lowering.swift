@@ -142,6 +142,11 @@ struct Lowering {
             case .float32: bodies = try makeTasks(i, Float.self)
             case .float64: bodies = try makeTasks(i, Double.self)
             case .int32:
+                // Structural ops move int32 elements themselves (cast, concat, slice, permute).
+                if case .op(let op) = v.kind, Lowering.isStructural(op) {
+                    bodies = try makeStructuralTasks(i, op, out: refs[i]!, ins: v.inputs.map { refs[$0]! })
+                    break
+                }
                 throw CompileError(message: "\(ir.label(i)): no kernel computes an int32 result from int32 inputs", kind: .unsupported)
             }
             var ids: [Int] = []
