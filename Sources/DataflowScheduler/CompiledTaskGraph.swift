@@ -174,12 +174,14 @@ final class CompiledTaskGraph: Sendable {
             var f = Int(edges[e].from), t = Int(edges[e].to)
             if let u = s.edges.firstUnrepresentable, u.edge == e { (f, t) = (u.from, u.to) }
             let which = (0..<n).contains(f) ? t : f
-            error = SchedulerError(.invalidTaskID, "dependency #\(e) (\(f) → \(t)) refers to task #\(which), but the graph has \(n) tasks (ids 0..<\(n))")
+            error = SchedulerError(.invalidTaskID,
+                                   "dependency #\(e) (\(f) → \(t)) refers to task #\(which), but the graph has \(n) tasks (ids 0..<\(n))")
         } else if s.edges.forward {
             error = nil  // every edge goes from a lower id to a higher one: no cycle
         } else {
             let inDeg = (0..<n).map { predStart[$0 + 1] &- predStart[$0] }
-            error = CompiledTaskGraph.findCycle(names: s.names, inDegree: inDeg, successorStart: succStart, successors: succs, predecessorStart: predStart, predecessors: preds)
+            error = CompiledTaskGraph.findCycle(names: s.names, inDegree: inDeg, successorStart: succStart, successors: succs,
+                                                predecessorStart: predStart, predecessors: preds)
         }
     }
 

@@ -31,5 +31,6 @@ public struct SchedulerError: Error, CustomStringConvertible, Sendable, Equatabl
     public var description: String { message }
 
     /// The error a run throws when it was cancelled from outside.
-    public static let cancelled = SchedulerError(.cancelled, "run cancelled through its CancellationToken; tasks not yet started were skipped")
+    public static let cancelled = SchedulerError(.cancelled,
+                                                 "run cancelled through its CancellationToken; tasks not yet started were skipped")
 }

@@ -61,6 +61,7 @@ extension CompiledTaskGraph {
         let cycle = Array(path[seenAt[current, default: 0]...].reversed())
         let shown = cycle.prefix(8).map { "'\(names[$0])' (#\($0))" }.joined(separator: " → ")
         let more = cycle.count > 8 ? " → … (\(cycle.count) tasks)" : ""
-        return SchedulerError(.cycle, "cycle: task '\(names[current])' (#\(current)) depends on itself through \(shown)\(more) → '\(names[cycle[0]])'")
+        return SchedulerError(.cycle,
+                "cycle: task '\(names[current])' (#\(current)) depends on itself through \(shown)\(more) → '\(names[cycle[0]])'")
     }
 }

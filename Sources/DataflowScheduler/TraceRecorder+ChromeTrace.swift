@@ -32,7 +32,9 @@ extension TraceRecorder {
             let kindName = kindNames[kind] ?? "kind \(kind)"
             let ts = Double(e.start - origin) / 1000
             let dur = Double(e.end &- e.start) / 1000
-            out += "{\"name\":\(TraceRecorder.jsonString(graph.name(of: e.task))),\"cat\":\(TraceRecorder.jsonString(kindName)),\"ph\":\"X\",\"pid\":1,\"tid\":\(e.worker),\"ts\":\(ts),\"dur\":\(dur),\"args\":{\"task\":\(e.task.index),\"kind\":\(kind),\"kindName\":\(TraceRecorder.jsonString(kindName))}}"
+            let name = TraceRecorder.jsonString(graph.name(of: e.task)), category = TraceRecorder.jsonString(kindName)
+            out += "{\"name\":\(name),\"cat\":\(category),\"ph\":\"X\",\"pid\":1,\"tid\":\(e.worker),"
+            out += "\"ts\":\(ts),\"dur\":\(dur),\"args\":{\"task\":\(e.task.index),\"kind\":\(kind),\"kindName\":\(category)}}"
         }
         out += "]}"
         return out

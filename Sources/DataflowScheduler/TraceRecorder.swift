@@ -111,6 +111,7 @@ public struct TraceSummary: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         func ms(_ x: Double) -> String { String(Double(Int((x * 1e6).rounded())) / 1000) + " ms" }
-        return "work \(ms(work)), span \(ms(span)), parallelism \(String(Double(Int((parallelism * 100).rounded())) / 100)), makespan \(ms(makespan))"
+        return "work \(ms(work)), span \(ms(span)), parallelism \(String(Double(Int((parallelism * 100).rounded())) / 100)), makespan "
+            + "\(ms(makespan))"
     }
 }

@@ -26,11 +26,20 @@ public func relu(_ x: Tensor) throws -> Tensor { try x.applying(.relu) }
 /// Softmax over the last axis, any rank ≥ 1 (`softmax(_:axis:)` for another axis).
 /// Above rank 2 the leading axes are flattened around the last (a reshape, no copy).
 public func softmax(_ x: Tensor) throws -> Tensor {
-    x.shape.rank > 2 ? try softmax(x, axis: -1) : try x.applying(.softmax)
+    try requireRankAtLeastOne(x, "softmax")
+    return x.shape.rank > 2 ? try softmax(x, axis: -1) : try x.applying(.softmax)
 }
 /// Log-softmax over the last axis, any rank ≥ 1 (stable; `logSoftmax(_:axis:)` for another axis).
 public func logSoftmax(_ x: Tensor) throws -> Tensor {
-    x.shape.rank > 2 ? try logSoftmax(x, axis: -1) : try x.applying(.logSoftmax)
+    try requireRankAtLeastOne(x, "logSoftmax")
+    return x.shape.rank > 2 ? try logSoftmax(x, axis: -1) : try x.applying(.logSoftmax)
+}
+
+/// The row ops need an axis to normalise over.
+private func requireRankAtLeastOne(_ x: Tensor, _ function: String) throws {
+    guard x.shape.rank >= 1 else {
+        throw GraphError("\(function): operand \(x.label) \(x.shape) has rank 0; expected rank 1 or more (the last axis is normalised)")
+    }
 }
 
 /// Sorted, non-negative axes; `nil` means all axes. Negative axes count from the end
