@@ -55,9 +55,9 @@ struct StructuralOpCompileTests {
     // MARK: - Forward and backward vs the interpreter
 
     static let concats: [(shape: [Int], axis: Int)] = [([5], 0), ([3, 5], 0), ([3, 5], 1), ([2, 3, 5], 1), ([3, 1, 2, 5], 3),
-                                                       ([2, 3, 3, 3], 0), ([1, 7], 0)]
+                                                       ([2, 3, 3, 3], 0), ([1, 7], 0), ([2, 1, 3, 2, 3], 2)]
 
-    @Test(arguments: 0..<7, [DType.float64, .float32])
+    @Test(arguments: 0..<8, [DType.float64, .float32])
     func concatMatchesInterpreter(caseIndex: Int, dtype: DType) throws {
         let (shape, axis) = Self.concats[caseIndex]
         let g = Graph()
@@ -91,10 +91,10 @@ struct StructuralOpCompileTests {
 
     static let permutations: [(shape: [Int], permutation: [Int])] = [
         ([3, 5, 7], [2, 0, 1]), ([3, 5, 7], [0, 2, 1]), ([2, 3, 5, 3], [3, 1, 0, 2]), ([2, 3, 5, 3], [0, 1, 3, 2]),
-        ([1, 3, 1, 5], [2, 3, 0, 1]), ([3, 5], [1, 0]),
+        ([1, 3, 1, 5], [2, 3, 0, 1]), ([3, 5], [1, 0]), ([2, 3, 1, 2, 3, 2], [5, 3, 1, 0, 2, 4]),
     ]
 
-    @Test(arguments: 0..<6, [DType.float64, .float32])
+    @Test(arguments: 0..<7, [DType.float64, .float32])
     func permuteMatchesInterpreter(caseIndex: Int, dtype: DType) throws {
         let c = Self.permutations[caseIndex]
         let g = Graph()
