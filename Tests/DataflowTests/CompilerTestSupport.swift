@@ -1,3 +1,4 @@
+import Testing
 import DataflowKernels
 @testable import Dataflow
 
@@ -66,5 +67,33 @@ func bitwiseEqual(_ a: TensorValue, _ b: TensorValue) -> Bool {
     case (.float64(let p), .float64(let q)): return zip(p.toArray(), q.toArray()).allSatisfy { $0.bitPattern == $1.bitPattern }
     case (.int32(let p), .int32(let q)): return p.toArray() == q.toArray()
     default: return false
+    }
+}
+
+/// Compiles `outputs` with 1, 2, 4 and 8 workers (small tasks, so that several run),
+/// checks each run against the interpreter (and its bits, if `bitwiseReference`) and the
+/// runs against each other bit for bit.
+func checkCompiledAcrossWorkers(_ inputs: [Tensor], _ outputs: [Tensor], _ feeds: [String: TensorValue], dtype: DType,
+                                _ label: String, bitwiseReference: Bool = false) throws {
+    let reference = try evaluate(outputs, feeds: feeds)
+    var first: [TensorValue]?
+    for workers in [1, 2, 4, 8] {
+        var options = CompileOptions(workers: workers)
+        options.elementsPerTask = 8
+        options.minimumTileFlops = 1_000
+        let values = try compile(inputs: inputs, outputs: outputs, options: options)(feeds)
+        let (atol, rtol) = dtype == .float64 ? (1e-12, 1e-12) : (1e-4, 1e-4)
+        for (k, (value, ref)) in zip(values, reference).enumerated() {
+            #expect(value.shape == ref.shape, "\(label) output \(k): shape \(value.shape) vs \(ref.shape)")
+            #expect(value.dtype == ref.dtype, "\(label) output \(k): dtype \(value.dtype) vs \(ref.dtype)")
+            let (ratio, at) = toleranceRatio(value, ref, atol: atol, rtol: rtol)
+            #expect(ratio <= 1, "\(label) output \(k), \(workers) workers: element \(at) off by ratio \(ratio)")
+            if bitwiseReference { #expect(bitwiseEqual(value, ref), "\(label) output \(k): not the interpreter's bits") }
+        }
+        if let first {
+            for k in values.indices { #expect(bitwiseEqual(first[k], values[k]), "\(label) output \(k): \(workers) workers") }
+        } else {
+            first = values
+        }
     }
 }

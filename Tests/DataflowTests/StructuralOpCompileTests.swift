@@ -8,31 +8,10 @@ import Testing
 /// a small compiled training loop, and the run-time errors.
 @Suite("Structural ops, compiled")
 struct StructuralOpCompileTests {
-    /// `RankNCompileTests.check`: compiled with 1, 2, 4 and 8 workers (small tasks),
-    /// each run against the interpreter, the runs against each other bit for bit.
+    /// `checkCompiledAcrossWorkers` (CompilerTestSupport.swift).
     static func check(_ inputs: [Tensor], _ outputs: [Tensor], _ feeds: [String: TensorValue], dtype: DType,
                       _ label: String, bitwiseReference: Bool = false) throws {
-        let reference = try evaluate(outputs, feeds: feeds)
-        var first: [TensorValue]?
-        for workers in [1, 2, 4, 8] {
-            var options = CompileOptions(workers: workers)
-            options.elementsPerTask = 8
-            options.minimumTileFlops = 1_000
-            let values = try compile(inputs: inputs, outputs: outputs, options: options)(feeds)
-            let (atol, rtol) = dtype == .float64 ? (1e-12, 1e-12) : (1e-4, 1e-4)
-            for (k, (value, ref)) in zip(values, reference).enumerated() {
-                #expect(value.shape == ref.shape, "\(label) output \(k): shape \(value.shape) vs \(ref.shape)")
-                #expect(value.dtype == ref.dtype, "\(label) output \(k): dtype \(value.dtype) vs \(ref.dtype)")
-                let (ratio, at) = toleranceRatio(value, ref, atol: atol, rtol: rtol)
-                #expect(ratio <= 1, "\(label) output \(k), \(workers) workers: element \(at) off by ratio \(ratio)")
-                if bitwiseReference { #expect(bitwiseEqual(value, ref), "\(label) output \(k): not the interpreter's bits") }
-            }
-            if let first {
-                for k in values.indices { #expect(bitwiseEqual(first[k], values[k]), "\(label) output \(k): \(workers) workers") }
-            } else {
-                first = values
-            }
-        }
+        try checkCompiledAcrossWorkers(inputs, outputs, feeds, dtype: dtype, label, bitwiseReference: bitwiseReference)
     }
 
     static func placeholder(_ g: Graph, _ name: String, _ dtype: DType, _ shape: [Int]) throws -> Tensor {

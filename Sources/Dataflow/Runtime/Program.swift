@@ -4,60 +4,39 @@ import DataflowScheduler
 /// One specialisation of a `Function` for concrete input shapes: the compiler's
 /// executable plan (task graph and slot table) plus the buffers it runs in.
 public final class Program: @unchecked Sendable {
+    /// The compiler's plan (`Compiler/ExecutablePlan.swift`); its slot table is the
+    /// only part that changes, between runs (`bind`, `collectOutputs`).
+    let plan: ExecutablePlan
+
     /// The scheduler's task graph: run it with an `Executor`, trace it, simulate it.
-    public let taskGraph: TaskGraph
+    public var taskGraph: TaskGraph { plan.taskGraph }
     /// Number of tasks (including joins).
-    public var taskCount: Int { taskGraph.count }
-    /// Floating-point operations of one run (matmuls and updates; element-wise work is
-    /// not counted).
-    public let flops: Double
+    public var taskCount: Int { plan.taskGraph.count }
+    /// Floating-point operations of one run (matmuls, convolutions and updates;
+    /// element-wise work is not counted).
+    public var flops: Double { plan.flops }
     /// Peak bytes of intermediate buffers (the arenas), outputs excluded.
-    public let peakIntermediateBytes: Int
+    public var peakIntermediateBytes: Int { plan.peakIntermediateBytes }
     /// Bytes of the output buffers the program keeps between calls.
-    public let outputBytes: Int
+    public var outputBytes: Int { plan.outputBytes }
     /// Number of values after fusion (one kernel call or tile group each).
-    public let valueCount: Int
+    public var valueCount: Int { plan.valueCount }
     /// Human-readable lines: one per value, with its kernel and shape.
-    public let listing: [String]
+    public var listing: [String] { plan.listing }
 
     /// Bytes this program keeps between calls: its output and snapshot buffers and
     /// the staging buffers of updates that cannot run in place (the arenas are the
     /// function's, shared by all its programs, and not counted here).
-    public var heldBytes: Int { ownedBytes + stagingBytes }
+    public var heldBytes: Int {
+        plan.ownedSlots.reduce(0) { $0 + $1.count * $1.dtype.byteSize } + plan.stagingBytes
+    }
 
-    let bindings: Bindings
-    let feedSlot: [String: Int]
-    let parameterSlot: [ParameterID: Int]
-    /// Parameters this program writes (copy-on-write before the run).
-    let updatedParameters: Set<ParameterID>
-    /// Parameters returned as outputs in their own buffer (marked handed out after the run).
-    let exposedParameters: [ParameterID]
-    let arenaSlot: [DType: Int]
-    let arenaSize: [DType: Int]
-    let ownedSlots: [(slot: Int, dtype: DType, count: Int)]
-    let outputs: [(ref: ValueRef, dtype: DType)]
-    private let ownedBytes: Int
-    private let stagingBytes: Int
+    var bindings: Bindings { plan.bindings }
+    var arenaSize: [DType: Int] { plan.arenaSize }
 
     /// Wraps the compiler's plan for one set of input shapes.
     init(_ plan: ExecutablePlan) {
-        taskGraph = plan.taskGraph
-        flops = plan.flops
-        peakIntermediateBytes = plan.peakIntermediateBytes
-        outputBytes = plan.outputBytes
-        valueCount = plan.valueCount
-        listing = plan.listing
-        bindings = plan.bindings
-        feedSlot = plan.feedSlot
-        parameterSlot = plan.parameterSlot
-        updatedParameters = plan.updatedParameters
-        exposedParameters = plan.exposedParameters
-        arenaSlot = plan.arenaSlot
-        arenaSize = plan.arenaSize
-        ownedSlots = plan.ownedSlots
-        outputs = plan.outputs
-        ownedBytes = plan.ownedSlots.reduce(0) { $0 + $1.count * $1.dtype.byteSize }
-        stagingBytes = plan.stagingBytes
+        self.plan = plan
     }
 
     /// Points the slot table at this call's feeds, the
@@ -65,14 +44,14 @@ public final class Program: @unchecked Sendable {
     /// they were handed out) and the output buffers (reused when the caller dropped
     /// last call's results). The caller holds the graph's run lock.
     func bind(feeds: [String: TensorValue], graph: Graph) {
-        for (name, slot) in feedSlot {
+        for (name, slot) in plan.feedSlot {
             bindings.buffers[slot] = feeds[name]!.storageObject
         }
-        for (id, slot) in parameterSlot {
-            let value = updatedParameters.contains(id) ? graph.parameterForWriting(id) : graph.parameterForReading(id)
+        for (id, slot) in plan.parameterSlot {
+            let value = plan.updatedParameters.contains(id) ? graph.parameterForWriting(id) : graph.parameterForReading(id)
             bindings.buffers[slot] = value.storageObject
         }
-        for owned in ownedSlots {
+        for owned in plan.ownedSlots {
             if bindings.buffers[owned.slot] == nil || !isKnownUniquelyReferenced(&bindings.buffers[owned.slot]) {
                 bindings.buffers[owned.slot] = Bindings.makeBuffer(owned.dtype, count: owned.count)
             }
@@ -85,23 +64,23 @@ public final class Program: @unchecked Sendable {
         // An output that is a feed, a parameter or a constant is returned in that value's
         // own buffer (no copy; a parameter's is marked handed out), the others in the
         // program's output buffers.
-        let result = outputs.map { o in
+        let result = plan.outputs.map { o in
             Program.value(bindings.buffers[o.ref.slot]!, shape: o.ref.shape, dtype: o.dtype)
         }
-        for id in exposedParameters { graph.markShared(id) }
+        for id in plan.exposedParameters { graph.markShared(id) }
         unbind()
         return result
     }
 
     /// Drops the references to feeds (after a run, or a failed one).
     func unbind() {
-        for slot in feedSlot.values { bindings.buffers[slot] = nil }
+        for slot in plan.feedSlot.values { bindings.buffers[slot] = nil }
     }
 
     /// Points the arena slots at `arenas`: when the program is made and whenever the
     /// function's shared arenas grow (calls do not rebind them).
     func rebindArenas(_ arenas: [DType: AnyObject]) {
-        for (dtype, slot) in arenaSlot { bindings.buffers[slot] = arenas[dtype] }
+        for (dtype, slot) in plan.arenaSlot { bindings.buffers[slot] = arenas[dtype] }
     }
 
     static func value(_ object: AnyObject, shape: [Int], dtype: DType) -> TensorValue {
