@@ -130,8 +130,11 @@ struct RankNCompileTests {
         let u = try g.placeholder("u", .float32, [nil, 3, 4])
         let v = try g.placeholder("v", .float32, [nil, 4, 2])
         let f = try compile(inputs: [u, v], outputs: [try matmul(u, v)])
-        #expect(throws: RuntimeError.self) {
+        let error = #expect(throws: RuntimeError.self) {
             _ = try f(["u": try .zeros([2, 3, 4], .float32), "v": try .zeros([3, 4, 2], .float32)])
         }
+        #expect(error?.message.contains("\"u\"") == true && error?.message.contains("[2, 3, 4]") == true
+                && error?.message.contains("\"v\"") == true && error?.message.contains("[3, 4, 2]") == true,
+                "\(String(describing: error))")
     }
 }

@@ -185,7 +185,16 @@ extension IR {
                                kind: .shapeMismatch(label(i)))
         }
         if a.count == 2 && b.count == 2 { return [m, n] }
-        return try broadcast(i, [Array(a.dropLast(2)), Array(b.dropLast(2))]) + [m, n]
+        let (batchA, batchB) = (Array(a.dropLast(2)), Array(b.dropLast(2)))
+        let rank = max(batchA.count, batchB.count)
+        let pa = [Int](repeating: 1, count: rank - batchA.count) + batchA
+        let pb = [Int](repeating: 1, count: rank - batchB.count) + batchB
+        guard zip(pa, pb).allSatisfy({ $0 == $1 || $0 == 1 || $1 == 1 }) else {
+            let operands = values[i].inputs.map { label($0) }
+            throw RuntimeError(message: "\(label(i)): the batch axes of \(operands[0]) \(a) and \(operands[1]) \(b) do not broadcast",
+                               kind: .shapeMismatch(label(i)))
+        }
+        return zip(pa, pb).map { max($0, $1) } + [m, n]
     }
 
     private func broadcast(_ i: Int, _ shapes: [[Int]]) throws -> [Int] {
