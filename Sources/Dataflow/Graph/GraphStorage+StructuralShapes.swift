@@ -113,7 +113,13 @@ extension GraphStorage {
             try requireRank(op, inputs[1], [0], role: "call counter", kind: .shapeMismatch)
             return (dtype, shapes[0])
 
-        default:
+        case .placeholder, .parameter, .constant, .scalar, .zerosLike, .matmul, .transpose, .reshape, .add, .sub, .mul,
+             .div, .neg, .exp, .log, .sigmoid, .tanh, .relu, .sigmoidGrad, .tanhGrad, .reluGrad, .sum, .mean, .max,
+             .maxGrad, .meanGrad, .broadcastLike, .sumToShapeOf, .softmax, .logSoftmax, .softmaxGrad, .logSoftmaxGrad,
+             .gatherLabels, .scatterLabels, .crossEntropy, .crossEntropyGrad, .argmax, .stopGradient, .sqrt, .rsqrt,
+             .square, .abs, .sign, .log1p, .expm1, .pow, .maximum, .minimum, .greater, .greaterEqual, .less,
+             .lessEqual, .equal, .notEqual, .select, .clamp, .conv2d, .conv2dBackwardInput, .conv2dBackwardKernel,
+             .maxPool2d, .maxPool2dGrad, .avgPool2d, .avgPool2dGrad:
             preconditionFailure("inferStructural: \(op.name) is not a structural op")
         }
     }

@@ -131,7 +131,13 @@ extension Interpreter {
             }
             return DenseValue(shape: x[0].shape, data: data)
 
-        default:
+        case .placeholder, .parameter, .constant, .scalar, .zerosLike, .matmul, .transpose, .reshape, .add, .sub, .mul,
+             .div, .neg, .exp, .log, .sigmoid, .tanh, .relu, .sigmoidGrad, .tanhGrad, .reluGrad, .sum, .mean, .max,
+             .maxGrad, .meanGrad, .broadcastLike, .sumToShapeOf, .softmax, .logSoftmax, .softmaxGrad, .logSoftmaxGrad,
+             .gatherLabels, .scatterLabels, .crossEntropy, .crossEntropyGrad, .argmax, .stopGradient, .sqrt, .rsqrt,
+             .square, .abs, .sign, .log1p, .expm1, .pow, .maximum, .minimum, .greater, .greaterEqual, .less,
+             .lessEqual, .equal, .notEqual, .select, .clamp, .conv2d, .conv2dBackwardInput, .conv2dBackwardKernel,
+             .maxPool2d, .maxPool2dGrad, .avgPool2d, .avgPool2dGrad:
             preconditionFailure("computeStructural: \(node.op.name) is not a structural op")
         }
     }

@@ -101,7 +101,14 @@ public struct Interpreter: Sendable {
             return DenseValue(shape: v.shape, data: v.asDoubles())
         case .scalar(let s):
             return DenseValue(shape: [], data: [s])
-        default:
+        case .zerosLike, .matmul, .transpose, .reshape, .add, .sub, .mul, .div, .neg, .exp, .log, .sigmoid, .tanh,
+             .relu, .sigmoidGrad, .tanhGrad, .reluGrad, .sum, .mean, .max, .maxGrad, .meanGrad, .broadcastLike,
+             .sumToShapeOf, .softmax, .logSoftmax, .softmaxGrad, .logSoftmaxGrad, .gatherLabels, .scatterLabels,
+             .crossEntropy, .crossEntropyGrad, .argmax, .stopGradient, .sqrt, .rsqrt, .square, .abs, .sign, .log1p,
+             .expm1, .pow, .maximum, .minimum, .greater, .greaterEqual, .less, .lessEqual, .equal, .notEqual, .select,
+             .clamp, .conv2d, .conv2dBackwardInput, .conv2dBackwardKernel, .maxPool2d, .maxPool2dGrad, .avgPool2d,
+             .avgPool2dGrad, .cast, .concat, .slice, .sliceGrad, .permute, .oneHot, .gatherRows, .scatterAddRows,
+             .dropoutMask:
             preconditionFailure("leaf: \(node.op.name) is not a leaf")
         }
     }
