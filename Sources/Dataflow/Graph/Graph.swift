@@ -1,3 +1,4 @@
+import DataflowScheduler
 import Synchronization
 
 /// A symbolic tensor program: hash-consed nodes in topological order, plus the
@@ -24,17 +25,17 @@ import Synchronization
 /// lock, so a parameter is never read or replaced while a program updates it in place,
 /// and two functions of one graph called from two threads run one after the other.
 public final class Graph: Sendable {
-    let storage: Mutex<GraphStorage>
+    let storage: Lock<GraphStorage>
     /// Held for the whole of a compiled call and around every public read or write
     /// of a parameter's value (see the type's documentation). Never taken while
     /// `storage` is held.
-    let runLock = Mutex<Void>(())
+    let runLock = Lock<Void>(())
 
     /// An empty graph.
     ///
     /// - Parameter stabilizing: apply the stabilising rewrites as nodes are built.
     public init(stabilizing: Bool = true) {
-        storage = Mutex(GraphStorage(stabilizing: stabilizing))
+        storage = Lock(GraphStorage(stabilizing: stabilizing))
     }
 
     /// Runs `body` with the storage locked.

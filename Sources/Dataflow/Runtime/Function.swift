@@ -42,7 +42,7 @@ public final class Function: Sendable {
     let executor: Executor
     /// Placeholder name → (dtype, static shape), for feed checks.
     private let expected: [(name: String, dtype: DType, shape: Shape)]
-    private let state = Mutex(CacheState())
+    private let state = Lock(CacheState())
 
     /// The shape-specialised programs and the arenas they share.
     struct CacheState: ~Copyable {
@@ -200,7 +200,7 @@ public final class Function: Sendable {
 /// Executors shared by functions with the same worker count, so that compiling many
 /// functions does not start many threads.
 enum ExecutorPool {
-    private static let executors = Mutex<[Int: Executor]>([:])
+    private static let executors = Lock<[Int: Executor]>([:])
 
     static func shared(workers: Int) -> Executor {
         executors.withLock { pool in
