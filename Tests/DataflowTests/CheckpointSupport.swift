@@ -55,18 +55,8 @@ struct ScratchDirectory {
     func cleanup() { try? FileManager.default.removeItem(at: url) }
 }
 
-/// SplitMix64: a small deterministic generator for the fuzzer.
-struct CheckpointRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The fuzzer's deterministic generator: the library's SplitMix64.
+typealias CheckpointRandom = SeededGenerator
 
 /// The tensors both the Swift tests and Benchmarks/peers/safetensors_check.py
 /// build: element i of a tensor with salt k is ((37 i + 11 k) mod 101 − 50) / 8

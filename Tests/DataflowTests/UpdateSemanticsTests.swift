@@ -335,19 +335,8 @@ struct UpdateSemanticsTests {
         }
     }
 
-    /// SplitMix64.
-    private struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func int(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-        mutating func chance(_ p: Double) -> Bool { Double(next() >> 11) / Double(1 << 53) < p }
-    }
+    /// The library's SplitMix64, with the two draws the fuzzer needs (extension below).
+    private typealias Random = SeededGenerator
 
     /// One random case: parameters (rank 0 or of one shape), feeds, updates, outputs.
     private struct FuzzCase: CustomStringConvertible {
@@ -364,7 +353,7 @@ struct UpdateSemanticsTests {
         }
 
         init(seed: UInt64) {
-            var rng = Random(state: seed)
+            var rng = Random(seed: seed)
             dtype = rng.chance(0.5) ? .float32 : .float64
             let shapes: [[Int]] = [[3], [2, 3], [4, 1], [1], [5, 2]]
             shape = shapes[rng.int(shapes.count)]
@@ -541,4 +530,9 @@ struct UpdateConcurrencyTests {
         #expect((all[0] + all[1]).sorted() == (0..<100).map { Double(7 + $0) })
         for t in 0..<2 { #expect(all[t] == all[t].sorted(), "thread \(t) saw w go back") }
     }
+}
+
+private extension SeededGenerator {
+    mutating func int(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+    mutating func chance(_ p: Double) -> Bool { nextUnit() < p }
 }

@@ -122,11 +122,7 @@ extension IR {
                         }
                     }
                     guard let kernel = elementwiseOp(j) else { continue }   // only element-wise values are visited
-                    switch kernel {
-                    case .unary(let u): instructions.append(.unary(u, operands[0]))
-                    case .binary(let b): instructions.append(.binary(b, operands[0], operands[1]))
-                    case .ternary(let t): instructions.append(.ternary(t, operands[0], operands[1], operands[2]))
-                    }
+                    instructions.append(kernel.instruction(operands))
                     emitted[j] = instructions.count - 1
                 }
             }

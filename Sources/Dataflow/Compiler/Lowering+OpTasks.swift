@@ -275,11 +275,7 @@ extension Lowering {
     static func reducedBroadcastView<T: TensorElement>(_ r: ValueRef, axes: [Int], to target: [Int], _ b: Bindings,
                                                        _: T.Type) -> MatrixView<T> {
         // Dense strides of r's own dims, then stride 0 for the reduced axes.
-        var strides = [Int](repeating: 0, count: target.count)
-        var stride = 1
-        var kept = target.indices.filter { !axes.contains($0) }
-        kept.reverse()
-        for d in kept { strides[d] = stride; stride *= target[d] }
+        let strides = StridedLayout.reducedBroadcast(axes: axes, to: target)
         let out2 = target.count == 0 ? [1, 1] : (target.count == 1 ? [1, target[0]] : target)
         let s2 = target.count == 0 ? [0, 0] : (target.count == 1 ? [0, strides[0]] : strides)
         return MatrixView(b.buffer(r.slot, T.self), offset: r.offset, rows: out2[0], cols: out2[1], rowStride: s2[0], colStride: s2[1])

@@ -15,12 +15,7 @@ extension Lowering {
         case .op(let op):
             guard let kernel = op.elementwiseKernel, kernel.arity == inputs else { return nil }
             let operands: [ElementwiseProgram.Instruction] = (0..<inputs).map { .input($0) }
-            let last: ElementwiseProgram.Instruction = switch kernel {
-            case .unary(let u): .unary(u, 0)
-            case .binary(let b): .binary(b, 0, 1)
-            case .ternary(let t): .ternary(t, 0, 1, 2)
-            }
-            return ElementwiseProgram(inputCount: inputs, instructions: operands + [last])
+            return ElementwiseProgram(inputCount: inputs, instructions: operands + [kernel.instruction(Array(0..<inputs))])
         case .gemm, .folded: return nil
         }
     }

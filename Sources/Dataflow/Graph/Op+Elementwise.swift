@@ -15,6 +15,16 @@ enum ElementwiseKernel: Hashable, Sendable {
         case .ternary: 3
         }
     }
+
+    /// The program instruction applying this kernel to the results of instructions
+    /// `operands` (one per operand).
+    func instruction(_ operands: [Int]) -> ElementwiseProgram.Instruction {
+        switch self {
+        case .unary(let u): .unary(u, operands[0])
+        case .binary(let b): .binary(b, operands[0], operands[1])
+        case .ternary(let t): .ternary(t, operands[0], operands[1], operands[2])
+        }
+    }
 }
 
 extension Op {
