@@ -22,6 +22,7 @@ enum ModelsCommand: BenchCommand {
         .option("steps", "timed steps for --timing-size", default: "20"),
         .flag("simulate", "with --timing-size: the scale model, predicted step time and speedup on 1–64 cores (bandwidth-aware)"),
         .option("warmup", "untimed steps for --timing-size", default: "3"),
+        .flag("profile", "trace one training step per model on 1 worker and print the time per task name (with --timing-size: the timing sizes)"),
         .flag("json", "JSON lines on standard output, the schema of models.py --json"),
         .option("svg", "directory for models-curves.svg (with the peers' curves) and models-lstm-timeline.svg"),
         .option("peers", "JSONL files of models.py, comma-separated, for the SVG curves",
@@ -54,6 +55,14 @@ enum ModelsCommand: BenchCommand {
         func emit(_ line: String) { print(line) }
         progress("machine: \(cpuModelName()), \(ProcessInfo.processInfo.activeProcessorCount) CPUs")
 
+        if options.flag("profile") {
+            for model in models {
+                if options.flag("timing-size") && model != "cnn" && model != "lstm" { continue }
+                for line in try ModelsProfile.report(model: model, seed: seed, lr: lrOverride ?? ModelsZoo.learningRates[model]!,
+                                                     timing: options.flag("timing-size")) { emit(line) }
+            }
+            return
+        }
         if options.flag("timing-size") {
             let steps = try options.int("steps")!, warmup = try options.int("warmup")!
             for model in models {

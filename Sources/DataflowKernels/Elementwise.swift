@@ -240,9 +240,9 @@ public enum Elementwise {
             y.withUnsafeMatrix { py in
                 switch _KernelKind(T.self) {
                 case .float:
-                    _ElementwiseKernels<SIMD16<Float>>.run(program, raw.map { $0.cast(to: Float.self) }, py.cast(to: Float.self))
+                    _ElementwiseKernels<SIMD16<Float>>.runBlocks(program, raw.map { $0.cast(to: Float.self) }, py.cast(to: Float.self))
                 case .double:
-                    _ElementwiseKernels<SIMD8<Double>>.run(program, raw.map { $0.cast(to: Double.self) }, py.cast(to: Double.self))
+                    _ElementwiseKernels<SIMD8<Double>>.runBlocks(program, raw.map { $0.cast(to: Double.self) }, py.cast(to: Double.self))
                 }
             }
         }
@@ -383,7 +383,8 @@ enum _ElementwiseKernels<V: _KernelVector> {
         }
     }
 
-    static func run(_ program: ElementwiseProgram, _ inputs: [_UnsafeMatrix<T>], _ y: _UnsafeMatrix<T>) {
+    /// The per-vector evaluator, kept as the naive twin of `runBlocks` (tests compare them).
+    static func runVectors(_ program: ElementwiseProgram, _ inputs: [_UnsafeMatrix<T>], _ y: _UnsafeMatrix<T>) {
         let count = program.instructions.count
         let values = UnsafeMutablePointer<V>.allocate(capacity: count)
         defer { values.deallocate() }
