@@ -200,6 +200,10 @@ public enum Conv2D {
                                 operands: [(input, "input"), (kernel, "kernel"), (output, "output")])
         try _checkDisjoint(output, "output", input, "input", name)
         try _checkDisjoint(output, "output", kernel, "kernel", name)
+        if _prefersDirect(g) {
+            _directForward(g, input, kernel, output, images: images)
+            return
+        }
         let sub = g.withBatch(images.count)
         let x = input.rows(images.lowerBound * g.height * g.width..<images.upperBound * g.height * g.width)
         let ohw = g.outputHeight * g.outputWidth
@@ -231,6 +235,10 @@ public enum Conv2D {
                                 operands: [(outputGradient, "outputGradient"), (kernel, "kernel"), (inputGradient, "inputGradient")])
         try _checkDisjoint(inputGradient, "inputGradient", outputGradient, "outputGradient", name)
         try _checkDisjoint(inputGradient, "inputGradient", kernel, "kernel", name)
+        if let t = _transposedGeometry(g), _prefersDirect(t) {
+            _directBackwardInput(g, t, outputGradient, kernel, inputGradient, images: images)
+            return
+        }
         let sub = g.withBatch(images.count)
         let hw = g.height * g.width, ohw = g.outputHeight * g.outputWidth
         try GEMM.multiply(outputGradient.rows(images.lowerBound * ohw..<images.upperBound * ohw), transposeA: false,
@@ -264,6 +272,10 @@ public enum Conv2D {
                                 operands: [(input, "input"), (outputGradient, "outputGradient"), (kernelGradient, "kernelGradient")])
         try _checkDisjoint(kernelGradient, "kernelGradient", input, "input", name)
         try _checkDisjoint(kernelGradient, "kernelGradient", outputGradient, "outputGradient", name)
+        if _prefersDirect(g) {
+            _directBackwardKernel(g, input, outputGradient, kernelGradient, images: images, accumulate: accumulate)
+            return
+        }
         let sub = g.withBatch(images.count)
         let hw = g.height * g.width, ohw = g.outputHeight * g.outputWidth
         _uncheckedIm2col(sub, input.rows(images.lowerBound * hw..<images.upperBound * hw), 0..<sub.outputPixels, cols)

@@ -312,8 +312,24 @@ enum _ElementwiseKernels<V: _KernelVector> {
         }
     }
 
+    /// `m` (rows×cols) as one row of rows·cols elements in the same order, when it is
+    /// contiguous or one broadcast scalar: short rows (a pixel's channels) then run as
+    /// whole vectors instead of a partial vector per row.
     @inline(__always)
-    static func unaryLoop(_ x: _UnsafeMatrix<T>, _ y: _UnsafeMatrix<T>, _ f: (V) -> V) {
+    static func asOneRow(_ m: _UnsafeMatrix<T>, _ rows: Int, _ cols: Int) -> _UnsafeMatrix<T>? {
+        let n = rows * cols
+        if m.colStride == 1 && m.rowStride == cols { return _UnsafeMatrix(base: m.base, rows: 1, cols: n, rowStride: n, colStride: 1) }
+        if m.colStride == 0 && m.rowStride == 0 { return _UnsafeMatrix(base: m.base, rows: 1, cols: n, rowStride: 0, colStride: 0) }
+        return nil
+    }
+
+    @inline(__always)
+    static func unaryLoop(_ x0: _UnsafeMatrix<T>, _ y0: _UnsafeMatrix<T>, _ f: (V) -> V) {
+        var x = x0, y = y0
+        if y.rows > 1, let x1 = asOneRow(x, y.rows, y.cols), let y1 = asOneRow(y, y.rows, y.cols), y1.colStride == 1 {
+            x = x1
+            y = y1
+        }
         let w = V.lanes
         for i in 0..<y.rows {
             let px = x.at(i, 0), py = y.at(i, 0)
@@ -340,7 +356,14 @@ enum _ElementwiseKernels<V: _KernelVector> {
     }
 
     @inline(__always)
-    static func binaryLoop(_ a: _UnsafeMatrix<T>, _ b: _UnsafeMatrix<T>, _ c: _UnsafeMatrix<T>, _ f: (V, V) -> V) {
+    static func binaryLoop(_ a0: _UnsafeMatrix<T>, _ b0: _UnsafeMatrix<T>, _ c0: _UnsafeMatrix<T>, _ f: (V, V) -> V) {
+        var a = a0, b = b0, c = c0
+        if c.rows > 1, let a1 = asOneRow(a, c.rows, c.cols), let b1 = asOneRow(b, c.rows, c.cols),
+           let c1 = asOneRow(c, c.rows, c.cols), c1.colStride == 1 {
+            a = a1
+            b = b1
+            c = c1
+        }
         let w = V.lanes
         for i in 0..<c.rows {
             let pa = a.at(i, 0), pb = b.at(i, 0), pc = c.at(i, 0)

@@ -28,6 +28,7 @@ protocol _KernelVector {
     static func equal(_ a: Self, _ b: Self) -> Mask
     static func notEqual(_ a: Self, _ b: Self) -> Mask
     static func or(_ a: Mask, _ b: Mask) -> Mask
+    static func and(_ a: Mask, _ b: Mask) -> Mask
     /// Lanes of `self`, replaced by `other` where `mask` is set.
     func replacing(with other: Self, where mask: Mask) -> Self
 
@@ -101,6 +102,7 @@ extension SIMD16: _KernelVector where Scalar == Float {
     @inline(__always) static func equal(_ a: Self, _ b: Self) -> Mask { a .== b }
     @inline(__always) static func notEqual(_ a: Self, _ b: Self) -> Mask { a .!= b }
     @inline(__always) static func or(_ a: Mask, _ b: Mask) -> Mask { a .| b }
+    @inline(__always) static func and(_ a: Mask, _ b: Mask) -> Mask { a .& b }
     @inline(__always) func laneSum() -> Float {
         let h = lowHalf + highHalf, q = h.lowHalf + h.highHalf, e = q.lowHalf + q.highHalf
         return e[0] + e[1]
@@ -160,6 +162,7 @@ extension SIMD8: _KernelVector where Scalar == Double {
     @inline(__always) static func equal(_ a: Self, _ b: Self) -> Mask { a .== b }
     @inline(__always) static func notEqual(_ a: Self, _ b: Self) -> Mask { a .!= b }
     @inline(__always) static func or(_ a: Mask, _ b: Mask) -> Mask { a .| b }
+    @inline(__always) static func and(_ a: Mask, _ b: Mask) -> Mask { a .& b }
     @inline(__always) func laneSum() -> Double {
         let q = lowHalf + highHalf, e = q.lowHalf + q.highHalf
         return e[0] + e[1]

@@ -184,16 +184,18 @@ public enum Pool2D {
 struct _PoolKernelsDispatch {
     func maxForward<T: KernelScalar>(_ g: Pool2DGeometry, _ x: _UnsafeMatrix<T>, _ y: _UnsafeMatrix<T>, _ rows: Range<Int>) {
         switch _KernelKind(T.self) {
-        case .float: _PoolKernels<Float>.maxForward(g, x.cast(to: Float.self), y.cast(to: Float.self), rows)
-        case .double: _PoolKernels<Double>.maxForward(g, x.cast(to: Double.self), y.cast(to: Double.self), rows)
+        case .float: _PoolVectorKernels<SIMD16<Float>>.maxForward(g, x.cast(to: Float.self), y.cast(to: Float.self), rows)
+        case .double: _PoolVectorKernels<SIMD8<Double>>.maxForward(g, x.cast(to: Double.self), y.cast(to: Double.self), rows)
         }
     }
     func maxBackward<T: KernelScalar>(_ g: Pool2DGeometry, _ x: _UnsafeMatrix<T>, _ dy: _UnsafeMatrix<T>, _ dx: _UnsafeMatrix<T>,
                                       _ images: Range<Int>) {
         switch _KernelKind(T.self) {
-        case .float: _PoolKernels<Float>.maxBackward(g, x.cast(to: Float.self), dy.cast(to: Float.self), dx.cast(to: Float.self), images)
+        case .float:
+            _PoolVectorKernels<SIMD16<Float>>.maxBackward(g, x.cast(to: Float.self), dy.cast(to: Float.self), dx.cast(to: Float.self), images)
         case .double:
-            _PoolKernels<Double>.maxBackward(g, x.cast(to: Double.self), dy.cast(to: Double.self), dx.cast(to: Double.self), images)
+            _PoolVectorKernels<SIMD8<Double>>.maxBackward(g, x.cast(to: Double.self), dy.cast(to: Double.self), dx.cast(to: Double.self),
+                                                          images)
         }
     }
     func averageForward<T: KernelScalar>(_ g: Pool2DGeometry, _ x: _UnsafeMatrix<T>, _ y: _UnsafeMatrix<T>, _ rows: Range<Int>,

@@ -95,6 +95,15 @@ struct ConvCase: Sendable, CustomStringConvertible {
         ConvCase(n: 2, h: 6, w: 5, c: 17, kh: 1, kw: 1, o: 17, stride: (2, 2)),
         ConvCase(n: 1, h: 4, w: 4, c: 3, kh: 4, kw: 4, o: 3, pad: (1, 2, 2, 1)),
         ConvCase(n: 2, h: 11, w: 3, c: 3, kh: 5, kw: 1, o: 1, stride: (1, 2), pad: (3, 0, 0, 1), dilation: (1, 2)),
+        // Rows wide enough for the direct loops' eight-pixel blocks; output channels over
+        // one vector (20 = 16 + 4), input channels over one block of eight (11).
+        ConvCase(n: 2, h: 6, w: 19, c: 11, kh: 3, kw: 3, o: 20, pad: (1, 1, 1, 1)),
+        ConvCase(n: 1, h: 7, w: 30, c: 3, kh: 3, kw: 2, o: 5, stride: (1, 2), pad: (1, 0, 2, 1), dilation: (2, 3)),
+        ConvCase(n: 3, h: 8, w: 8, c: 1, kh: 3, kw: 3, o: 8, pad: (1, 1, 1, 1)),                          // digits CNN
+        ConvCase(n: 2, h: 12, w: 13, c: 2, kh: 3, kw: 3, o: 7, pad: (2, 0, 0, 2), dilation: (2, 1)),
+        // im2col + GEMM: many output channels, or a long patch.
+        ConvCase(n: 2, h: 5, w: 9, c: 3, kh: 3, kw: 3, o: 40, pad: (1, 1, 1, 1)),
+        ConvCase(n: 1, h: 6, w: 5, c: 33, kh: 3, kw: 3, o: 5, pad: (0, 1, 1, 0)),
     ]
 
     @Test(arguments: cases)

@@ -83,6 +83,8 @@ func sameArrayBits<T: KernelScalar>(_ a: [T], _ b: [T]) -> Bool {
         PoolCase(n: 3, h: 7, w: 5, c: 1, kh: 3, kw: 2, stride: (1, 1), pad: (2, 0, 1, 0)),
         PoolCase(n: 1, h: 9, w: 9, c: 3, kh: 3, kw: 3, stride: (2, 3), pad: (0, 2, 2, 1)),
         PoolCase(n: 2, h: 3, w: 8, c: 17, kh: 3, kw: 4, stride: (1, 2), pad: (1, 2, 3, 0)),
+        PoolCase(n: 2, h: 6, w: 6, c: 40, kh: 2, kw: 2),        // channels over two vectors and a partial one
+        PoolCase(n: 3, h: 8, w: 8, c: 8, kh: 2, kw: 2),         // the digits CNN
     ]
 
     @Test(arguments: cases)
