@@ -200,7 +200,7 @@ public enum Conv2D {
                                 operands: [(input, "input"), (kernel, "kernel"), (output, "output")])
         try _checkDisjoint(output, "output", input, "input", name)
         try _checkDisjoint(output, "output", kernel, "kernel", name)
-        if _prefersDirect(g) {
+        if _prefersDirectForward(g) {
             _directForward(g, input, kernel, output, images: images)
             return
         }
@@ -235,7 +235,7 @@ public enum Conv2D {
                                 operands: [(outputGradient, "outputGradient"), (kernel, "kernel"), (inputGradient, "inputGradient")])
         try _checkDisjoint(inputGradient, "inputGradient", outputGradient, "outputGradient", name)
         try _checkDisjoint(inputGradient, "inputGradient", kernel, "kernel", name)
-        if let t = _transposedGeometry(g), _prefersDirect(t) {
+        if let t = _transposedGeometry(g), _prefersDirectForward(t) {
             _directBackwardInput(g, t, outputGradient, kernel, inputGradient, images: images)
             return
         }
@@ -272,7 +272,7 @@ public enum Conv2D {
                                 operands: [(input, "input"), (outputGradient, "outputGradient"), (kernelGradient, "kernelGradient")])
         try _checkDisjoint(kernelGradient, "kernelGradient", input, "input", name)
         try _checkDisjoint(kernelGradient, "kernelGradient", outputGradient, "outputGradient", name)
-        if _prefersDirect(g) {
+        if _prefersDirectKernelGradient(g) {
             _directBackwardKernel(g, input, outputGradient, kernelGradient, images: images, accumulate: accumulate)
             return
         }
