@@ -14,6 +14,7 @@ extension _ElementwiseKernels {
     }
 
     static func runBlocks(_ program: ElementwiseProgram, _ inputs: [_UnsafeMatrix<T>], _ y: _UnsafeMatrix<T>) {
+        if y.rows == 0 || y.cols == 0 { return }
         var inputs = inputs, y = y
         // A contiguous output whose inputs are contiguous or one broadcast scalar is one long row.
         if y.rows > 1, y.colStride == 1, y.rowStride == y.cols,
@@ -24,12 +25,22 @@ extension _ElementwiseKernels {
                                                 colStride: $0.colStride) }
         }
         let count = program.instructions.count
-        let block = blockElements(instructions: count)
         let w = V.lanes
-        let scratch = UnsafeMutablePointer<T>.allocate(capacity: count * block)
-        defer { scratch.deallocate() }
+        // A block never longer than a row (small tensors need small scratch, on the stack).
+        let block = min(blockElements(instructions: count), (y.cols + w - 1) / w * w)
+        withUnsafeTemporaryAllocation(of: T.self, capacity: count * block) { scratchBuffer in
+        withUnsafeTemporaryAllocation(of: UnsafePointer<T>.self, capacity: count) { sourceBuffer in
+            let scratch = scratchBuffer.baseAddress!
+            let src = sourceBuffer.baseAddress!
+            runBlocks(program, inputs, y, block: block, scratch: scratch, sources: src)
+        }}
+    }
+
+    static func runBlocks(_ program: ElementwiseProgram, _ inputs: [_UnsafeMatrix<T>], _ y: _UnsafeMatrix<T>, block: Int,
+                          scratch: UnsafeMutablePointer<T>, sources src: UnsafeMutablePointer<UnsafePointer<T>>) {
+        let count = program.instructions.count
+        let w = V.lanes
         // Constants are filled once; other values point into scratch or (contiguous inputs) into memory.
-        var sources = [UnsafePointer<T>](repeating: UnsafePointer(scratch), count: count)
         for (index, instruction) in program.instructions.enumerated() {
             if case .constant(let c) = instruction {
                 let v = V(repeating: T(c))
@@ -38,7 +49,6 @@ extension _ElementwiseKernels {
         }
         program.instructions.withUnsafeBufferPointer { code in
         inputs.withUnsafeBufferPointer { ins in
-        sources.withUnsafeMutableBufferPointer { src in
             for i in 0..<y.rows {
                 var j = 0
                 while j < y.cols {
@@ -92,7 +102,7 @@ extension _ElementwiseKernels {
                     j += block
                 }
             }
-        }}}
+        }}
     }
 
     @inline(__always)
