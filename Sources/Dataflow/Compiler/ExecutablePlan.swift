@@ -56,6 +56,8 @@ extension SymbolicProgram {
         if !options.checkNumerics {
             ir.fuseMatmulEpilogues()
             if verify { try ir.verify(after: "matmul epilogue fusion") }
+            ir.fuseProductSums()
+            if verify { try ir.verify(after: "product-sum fusion") }
             ir.fuseElementwiseChains()
             if verify { try ir.verify(after: "element-wise fusion") }
         }

@@ -130,6 +130,7 @@ extension IR {
                 switch epilogue {
                 case .none, .activation: expected = 2                       // A, B
                 case .bias, .activationGradient: expected = 3               // A, B, epilogue operand
+                case .sumOfProducts: expected = max(4, v.inputs.count + v.inputs.count % 2)   // pairs, at least two
                 }
                 if v.inputs.count != expected {
                     throw IRVerificationError(message: "after \(pass): \(label(i)) has \(v.inputs.count) inputs, expected \(expected)")

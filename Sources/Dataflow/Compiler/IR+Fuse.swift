@@ -60,6 +60,82 @@ extension IR {
         pruneDead()
     }
 
+    /// A tree of `add`s whose leaves are all plain 2-D products with the same transposes
+    /// and operand shapes, each used only by the tree (a weight's gradient summed over
+    /// the time steps or layers that share the weight), becomes one
+    /// `gemm(…, sumOfProducts)`: each tile of C takes the first product, then adds the
+    /// others in the tree's left-to-right order. No product is stored and read back
+    /// by a separate sum. Runs after `fuseMatmulEpilogues` (its leaves are plain
+    /// `gemm`s) and before element-wise fusion (which would take the adds).
+    ///
+    /// Sums of more than `groupSize` terms are accumulated in groups of `groupSize`
+    /// consecutive terms, each group as soon as its products' operands exist (so the
+    /// accumulation overlaps the rest of the backward pass on other workers), then the
+    /// groups are added. The grouping is fixed, never derived from the worker count, so
+    /// the bits do not depend on it.
+    mutating func fuseProductSums(groupSize: Int = 8) {
+        let uses = useCounts()
+        var consumed = [Bool](repeating: false, count: values.count)
+        func isAdd(_ j: Int) -> Bool { if case .op(.add) = values[j].kind { return true } else { return false } }
+        for root in values.indices.reversed() where isAdd(root) && !consumed[root] {
+            let shape = values[root].concrete, dtype = values[root].dtype
+            guard shape.count == 2 else { continue }
+            var leaves: [Int] = [], inner: [Int] = []
+            var ok = true
+            func collect(_ j: Int) {
+                guard ok else { return }
+                if j != root && isAdd(j) && uses[j] == 1 && values[j].concrete == shape && values[j].dtype == dtype {
+                    inner.append(j)
+                    for input in values[j].inputs { collect(input) }
+                } else if j == root {
+                    for input in values[j].inputs { collect(input) }
+                } else {
+                    leaves.append(j)
+                }
+            }
+            collect(root)
+            guard leaves.count >= 2, Set(leaves).count == leaves.count else { continue }
+            guard case .gemm(let ta, let tb, .none) = values[leaves[0]].kind else { continue }
+            let aShape = values[values[leaves[0]].inputs[0]].concrete, bShape = values[values[leaves[0]].inputs[1]].concrete
+            for leaf in leaves {
+                guard uses[leaf] == 1, values[leaf].concrete == shape, values[leaf].dtype == dtype,
+                      case .gemm(let a, let b, .none) = values[leaf].kind, a == ta, b == tb,
+                      values[values[leaf].inputs[0]].concrete == aShape, values[values[leaf].inputs[1]].concrete == bShape
+                else { ok = false; break }
+            }
+            guard ok else { continue }
+            for j in inner { consumed[j] = true }
+            if leaves.count <= groupSize {
+                values[root].kind = .gemm(transposeA: ta, transposeB: tb, epilogue: .sumOfProducts)
+                values[root].inputs = leaves.flatMap { values[$0].inputs }
+                continue
+            }
+            // Groups of consecutive terms, each accumulated where its last product was
+            // (after all of the group's operands), then one element-wise sum of the groups.
+            var partials: [Int] = []
+            for start in stride(from: 0, to: leaves.count, by: groupSize) {
+                let group = Array(leaves[start..<min(leaves.count, start + groupSize)])
+                let at = group.max()!
+                if group.count > 1 {
+                    let pairs = group.flatMap { values[$0].inputs }
+                    values[at].kind = .gemm(transposeA: ta, transposeB: tb, epilogue: .sumOfProducts)
+                    values[at].inputs = pairs
+                }
+                partials.append(at)
+            }
+            var code: [ElementwiseProgram.Instruction] = [.input(0)]
+            var total = 0
+            for k in 1..<partials.count {
+                code.append(.input(k))
+                code.append(.binary(.add, total, code.count - 1))
+                total = code.count - 1
+            }
+            values[root].kind = .elementwise(ElementwiseProgram(inputCount: partials.count, instructions: code))
+            values[root].inputs = partials
+        }
+        pruneDead()
+    }
+
     /// Fuses trees of element-wise ops into one `ElementwiseProgram` each.
     ///
     /// An element-wise input is absorbed into its consumer when it has no other

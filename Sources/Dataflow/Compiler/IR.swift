@@ -28,6 +28,9 @@ struct IR {
         case bias(Activation)
         case activation(Activation)
         case activationGradient(Activation)
+        /// Inputs are pairs (A₁, B₁, A₂, B₂, …) of equal shapes: C = Σᵢ op(Aᵢ)·op(Bᵢ),
+        /// accumulated in C in the order of the pairs (`IR.fuseProductSums`).
+        case sumOfProducts
     }
 
     struct Value {

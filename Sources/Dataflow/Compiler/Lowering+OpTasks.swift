@@ -59,8 +59,26 @@ extension Lowering {
                                                                            Int(f / options.minimumTileFlops)))
             let tiling = GEMMTiling.automatic(m: m, n: n, k: k, targetTiles: target, transposeA: ta)
             let (a, bb) = (ins[0], ins[1])
-            let extra = ins.count > 2 ? ins[2] : nil
             let kind = matmulKind(i, transposeA: ta, transposeB: tb)
+            if epilogueKind == .sumOfProducts {
+                // Every pair has A's and B's shapes (IR.fuseProductSums), so one tiling fits all.
+                let pairs = ins.count / 2
+                flops += f * Double(pairs - 1)
+                let target = f * Double(pairs) < options.minimumTileFlops * 2 ? 1
+                    : max(1, min(options.tilesPerMatmul ?? (workers == 1 ? 1 : 2 * workers), Int(f * Double(pairs) / options.minimumTileFlops)))
+                let tiling = GEMMTiling.automatic(m: m, n: n, k: k, targetTiles: target, transposeA: ta)
+                let perTile = f * Double(pairs) / Double(tiling.tileCount) / 1.5e11
+                return (0..<tiling.tileCount).map { t in
+                    task(i, tiling.tileCount > 1 ? " tile \(t)" : "", kind: kind, cost: perTile) {
+                        let c = out.view(b, T.self)
+                        for p in 0..<pairs {
+                            try GEMM.multiplyTile(ins[2 * p].view(b, T.self), transposeA: ta, ins[2 * p + 1].view(b, T.self),
+                                                  transposeB: tb, into: c, beta: p == 0 ? 0 : 1, tiling: tiling, tile: t)
+                        }
+                    }
+                }
+            }
+            let extra = ins.count > 2 ? ins[2] : nil
             let perTile = f / Double(tiling.tileCount) / 1.5e11
             return (0..<tiling.tileCount).map { t in
                 task(i, tiling.tileCount > 1 ? " tile \(t)" : "", kind: kind, cost: perTile) {
@@ -70,6 +88,7 @@ extension Lowering {
                     case .bias(let act): epilogue = .bias(extra!.view(b, T.self), act)
                     case .activation(let act): epilogue = .activation(act)
                     case .activationGradient(let act): epilogue = .activationGradient(act, output: extra!.view(b, T.self))
+                    case .sumOfProducts: epilogue = .none   // returned above
                     }
                     try GEMM.multiplyTile(a.view(b, T.self), transposeA: ta, bb.view(b, T.self), transposeB: tb,
                                           into: out.view(b, T.self), epilogue: epilogue, tiling: tiling, tile: t)

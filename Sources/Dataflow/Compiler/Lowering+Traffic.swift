@@ -30,7 +30,7 @@ extension Lowering {
         let v = ir.values[i]
         let e = v.dtype.byteSize
         let inputs = Set(v.inputs.map(root))
-        if case .gemm(let ta, _, _) = v.kind {
+        if case .gemm(let ta, _, let epilogueKind) = v.kind {
             let out = v.concrete
             let a = ir.values[v.inputs[0]].concrete
             let (m, n) = (out.dropLast().reduce(1, *), out.last ?? 1)
@@ -38,6 +38,11 @@ extension Lowering {
             let (kc, nc) = e == 4 ? (1024, 2048) : (512, 2048)
             func ceil(_ x: Int, _ y: Int) -> Int { (x + y - 1) / y }
             let core = m * k * ceil(n, nc) + k * n + m * n * (2 * ceil(k, kc) - 1)
+            if epilogueKind == .sumOfProducts {
+                // Every pair streams its operands; C is read back by every pair after the first.
+                let pairs = v.inputs.count / 2
+                return e * (pairs * core + (pairs - 1) * 2 * m * n)
+            }
             let epilogue = v.inputs.dropFirst(2).reduce(0) { $0 + ir.values[$1].concrete.reduce(1, *) }
             return e * (core + epilogue)
         }
