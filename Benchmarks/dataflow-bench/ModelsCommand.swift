@@ -14,7 +14,7 @@ enum ModelsCommand: BenchCommand {
     static let spec = OptionSpec([
         .option("model", "comma-separated models among logreg, mlp, cnn, dae, lstm, or 'all'", default: "all"),
         .option("epochs", "epochs (default: 30, as the peers)"),
-        .option("threads", "comma-separated worker counts, one full run each", default: "1,2"),
+        .option("threads", "comma-separated worker counts, one full run each; the machine's core count runs with the default options (the compiler may use fewer workers for a small step)", default: "1,2"),
         .option("lr", "Adam learning rate (default: per model, as the peers)"),
         .option("seed", "SplitMix64 seed (INIT.md)", default: "42"),
         .option("data", "path of digits.bin", default: DigitsData.defaultPath()),
@@ -187,7 +187,12 @@ enum ModelsCommand: BenchCommand {
                 losses.append(loss)
             }
             let epochSeconds = now() - e0
-            if epoch == 1 { firstLoss = losses[0] }
+            if epoch == 1 {
+                firstLoss = losses[0]
+                if let feeds = batches.first {
+                    progress("\(model) threads \(threads): the step runs on \(try program.step.program(for: feeds).workers) worker(s)")
+                }
+            }
             stepTimes += times
             epochTimes.append(epochSeconds)
             let out = try program.evaluate(testFeeds)
@@ -251,6 +256,7 @@ enum ModelsCommand: BenchCommand {
         var t0 = now()
         let first = try program.step(feeds)[0].scalarValue!
         let firstSeconds = now() - t0
+        progress("\(model) timing size threads \(threads): the step runs on \(try program.step.program(for: feeds).workers) worker(s)")
         for _ in 0..<max(0, warmup - 1) { _ = try program.step(feeds) }
         var times: [Double] = [], cpu: [Double] = [], last = first
         for _ in 0..<steps {

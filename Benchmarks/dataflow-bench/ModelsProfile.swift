@@ -43,10 +43,11 @@ enum ModelsProfile {
             kinds[kind, default: (0, 0)].seconds += durations[t]
         }
         let work = durations.reduce(0, +)
+        let estimate = (0..<graph.count).reduce(0.0) { $0 + graph.cost(of: TaskID(index: $1)) }
         let step = stepTimes.sorted()[runs / 2]
         var lines = ["\(model)\(timing ? " (timing size)" : "") profile on \(cpuModelName()), 1 worker: step \(fmt(step * 1e3, 3)) ms "
                      + "(median of \(runs) traced steps), \(graph.count) tasks, work \(fmt(work * 1e3, 3)) ms, "
-                     + "untraced remainder \(fmt((step - work) * 1e6, 1)) µs"]
+                     + "untraced remainder \(fmt((step - work) * 1e6, 1)) µs; the compiler's cost estimate \(fmt(estimate * 1e6, 1)) µs"]
         lines.append("  by kind:  ms  share  tasks  µs/task  kind")
         for (name, g) in kinds.sorted(by: { $0.value.seconds > $1.value.seconds }).prefix(top) {
             lines.append(String(format: "%14.3f  %4.1f%%  %5d  %7.2f  %@", g.seconds * 1e3, 100 * g.seconds / work, g.count,

@@ -33,7 +33,9 @@ enum ModelsZoo {
             let t = byName[name]!
             return g.parameter(name, try TensorValue(shape: t.shape, floats: t.values))
         }
-        var options = CompileOptions(workers: workers)
+        // All cores is the default (nil), which lets the compiler run a small step on
+        // fewer workers (CompileOptions.minimumWorkPerWorker); other counts are explicit.
+        var options = CompileOptions(workers: workers == ProcessInfo.processInfo.activeProcessorCount ? nil : workers)
         if let tiles {
             options.tilesPerMatmul = tiles
             options.minimumTileFlops = 1e5

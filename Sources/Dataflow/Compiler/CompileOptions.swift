@@ -15,6 +15,12 @@ public struct CompileOptions: Sendable {
     public var tilesPerMatmul: Int?
     /// Matmuls below twice this many flops stay one task; tiles are at least this big.
     public var minimumTileFlops: Double = 8e6
+    /// With the default worker count (`workers` nil), a program runs on at most one
+    /// worker per this many seconds of estimated work per call (its tasks' cost hints
+    /// plus a fixed cost per task), so a small step does not pay for waking threads it
+    /// cannot use. Default 50 µs; 0 runs every program on all workers. An explicit
+    /// `workers` is always honoured. Results are the same bits either way.
+    public var minimumWorkPerWorker: Double = 50e-6
     /// Element-wise ops over more elements than this are split into row ranges.
     public var elementsPerTask: Int = 1 << 16
     /// Opt-in guard mode: after every op, look for NaN or ±Inf and throw a
@@ -50,6 +56,9 @@ public struct CompileOptions: Sendable {
             throw invalid("minimumTileFlops must be a positive finite number, got \(minimumTileFlops)")
         }
         guard programCacheLimit >= 1 else { throw invalid("programCacheLimit must be at least 1, got \(programCacheLimit)") }
+        guard minimumWorkPerWorker.isFinite && minimumWorkPerWorker >= 0 else {
+            throw invalid("minimumWorkPerWorker must be a finite number of seconds ≥ 0, got \(minimumWorkPerWorker)")
+        }
         if checkNumerics { return 1 }
         let requested = workers ?? ProcessInfo.processInfo.activeProcessorCount
         guard requested >= 1 else {

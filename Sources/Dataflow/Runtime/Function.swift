@@ -104,7 +104,8 @@ public final class Function: Sendable {
                 let program = try programLocked(feeds, &cache)
                 program.bind(feeds: feeds, graph: graph)
                 do {
-                    try executor.run(program.taskGraph, observer: recorder, cancellation: cancellation)
+                    let runner = program.plan.workers == executor.workerCount ? executor : ExecutorPool.shared(workers: program.plan.workers)
+                    try runner.run(program.taskGraph, observer: recorder, cancellation: cancellation)
                 } catch {
                     program.unbind()
                     throw error

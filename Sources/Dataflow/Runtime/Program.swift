@@ -12,6 +12,9 @@ public final class Program: @unchecked Sendable {
     public var taskGraph: TaskGraph { plan.taskGraph }
     /// Number of tasks (including joins).
     public var taskCount: Int { plan.taskGraph.count }
+    /// The workers this program runs on: the function's, or fewer for a small program
+    /// compiled with the default worker count (`CompileOptions.minimumWorkPerWorker`).
+    public var workers: Int { plan.workers }
     /// Floating-point operations of one run (matmuls, convolutions and updates;
     /// element-wise work is not counted).
     public var flops: Double { plan.flops }
