@@ -326,22 +326,22 @@ public enum Conv2D {
 /// A matrix of pixels: shape rows×cols, colStride 1 (unless one column), and for an
 /// output, rows that do not overlap.
 @inline(never)
-func _checkPixels<T>(_ v: MatrixView<T>, _ name: String, rows: Int, cols: Int, _ op: String, output: Bool = false) throws(KernelError) {
-    try _checkShape(v, name, rows: rows, cols: cols, op)
+func _checkPixels<T>(_ v: MatrixView<T>, _ name: @autoclosure () -> String, rows: Int, cols: Int, _ op: @autoclosure () -> String, output: Bool = false) throws(KernelError) {
+    try _checkShape(v, name(), rows: rows, cols: cols, op())
     guard v.colStride == 1 || cols <= 1 else {
-        throw KernelError("\(op): \(name) needs colStride 1 (channels contiguous), got \(v.describe(name))")
+        throw KernelError("\(op()): \(name()) needs colStride 1 (channels contiguous), got \(v.describe(name()))")
     }
     if output {
         guard rows <= 1 || v.rowStride >= cols else {
-            throw KernelError("\(op): \(name) is an output and its rows overlap (rowStride < cols): \(v.describe(name))")
+            throw KernelError("\(op()): \(name()) is an output and its rows overlap (rowStride < cols): \(v.describe(name()))")
         }
     }
 }
 
 @inline(never)
-func _checkRange(_ r: Range<Int>, _ name: String, _ valid: Range<Int>, _ op: String) throws(KernelError) {
+func _checkRange(_ r: Range<Int>, _ name: @autoclosure () -> String, _ valid: Range<Int>, _ op: @autoclosure () -> String) throws(KernelError) {
     guard r.lowerBound >= valid.lowerBound, r.upperBound <= valid.upperBound else {
-        throw KernelError("\(op): \(name) \(r) is outside \(valid)")
+        throw KernelError("\(op()): \(name()) \(r) is outside \(valid)")
     }
 }
 
@@ -355,11 +355,11 @@ func _span<T>(_ v: MatrixView<T>) -> ClosedRange<Int>? {
 /// An output must not share memory with an input of the same call (checked by span:
 /// two views of one buffer whose spans intersect are rejected even if interleaved).
 @inline(never)
-func _checkDisjoint<T>(_ out: MatrixView<T>, _ outName: String, _ other: MatrixView<T>, _ otherName: String,
-                       _ op: String) throws(KernelError) {
+func _checkDisjoint<T>(_ out: MatrixView<T>, _ outName: @autoclosure () -> String, _ other: MatrixView<T>, _ otherName: @autoclosure () -> String,
+                       _ op: @autoclosure () -> String) throws(KernelError) {
     guard out.buffer === other.buffer, let a = _span(out), let b = _span(other) else { return }
     if a.overlaps(b) {
-        throw KernelError("\(op): \(outName) overlaps \(otherName) in the same buffer (elements \(a) and \(b))")
+        throw KernelError("\(op()): \(outName()) overlaps \(otherName()) in the same buffer (elements \(a) and \(b))")
     }
 }
 

@@ -77,10 +77,10 @@ public enum Elementwise {
     ///   - y: the output (may be `x` itself).
     /// - Throws: `KernelError` naming "x" or "y" on a shape or bounds mismatch.
     public static func unary<T: KernelScalar>(_ op: UnaryOp, _ x: MatrixView<T>, into y: MatrixView<T>) throws(KernelError) {
-        let name = "Elementwise.unary(\(op))"
-        try _checkShape(x, "x", rows: y.rows, cols: y.cols, name)
-        try _checkBounds(y, "y", name)
-        try _checkWritable(y, "y", name)
+        let name = { "Elementwise.unary(\(op))" }   // built only for an error message
+        try _checkShape(x, "x", rows: y.rows, cols: y.cols, name())
+        try _checkBounds(y, "y", name())
+        try _checkWritable(y, "y", name())
         x.withUnsafeMatrix { px in
         y.withUnsafeMatrix { py in
             switch _KernelKind(T.self) {
@@ -103,11 +103,11 @@ public enum Elementwise {
     /// - Throws: `KernelError` naming "a", "b" or "c".
     public static func binary<T: KernelScalar>(_ op: BinaryOp, _ a: MatrixView<T>, _ b: MatrixView<T>,
                                                into c: MatrixView<T>) throws(KernelError) {
-        let name = "Elementwise.binary(\(op))"
-        try _checkShape(a, "a", rows: c.rows, cols: c.cols, name)
-        try _checkShape(b, "b", rows: c.rows, cols: c.cols, name)
-        try _checkBounds(c, "c", name)
-        try _checkWritable(c, "c", name)
+        let name = { "Elementwise.binary(\(op))" }   // built only for an error message
+        try _checkShape(a, "a", rows: c.rows, cols: c.cols, name())
+        try _checkShape(b, "b", rows: c.rows, cols: c.cols, name())
+        try _checkBounds(c, "c", name())
+        try _checkWritable(c, "c", name())
         a.withUnsafeMatrix { pa in
         b.withUnsafeMatrix { pb in
         c.withUnsafeMatrix { pc in
@@ -133,12 +133,12 @@ public enum Elementwise {
     /// - Throws: `KernelError` naming "a", "b", "c" or "d".
     public static func ternary<T: KernelScalar>(_ op: TernaryOp, _ a: MatrixView<T>, _ b: MatrixView<T>, _ c: MatrixView<T>,
                                                 into d: MatrixView<T>) throws(KernelError) {
-        let name = "Elementwise.ternary(\(op))"
-        try _checkShape(a, "a", rows: d.rows, cols: d.cols, name)
-        try _checkShape(b, "b", rows: d.rows, cols: d.cols, name)
-        try _checkShape(c, "c", rows: d.rows, cols: d.cols, name)
-        try _checkBounds(d, "d", name)
-        try _checkWritable(d, "d", name)
+        let name = { "Elementwise.ternary(\(op))" }   // built only for an error message
+        try _checkShape(a, "a", rows: d.rows, cols: d.cols, name())
+        try _checkShape(b, "b", rows: d.rows, cols: d.cols, name())
+        try _checkShape(c, "c", rows: d.rows, cols: d.cols, name())
+        try _checkBounds(d, "d", name())
+        try _checkWritable(d, "d", name())
         a.withUnsafeMatrix { pa in
         b.withUnsafeMatrix { pb in
         c.withUnsafeMatrix { pc in
@@ -234,15 +234,17 @@ public enum Elementwise {
         }
         try _checkBounds(y, "y", name)
         try _checkWritable(y, "y", name)
-        let raw = inputs.map { v in _UnsafeMatrix(base: v.buffer.base + v.offset, rows: v.rows, cols: v.cols, rowStride: v.rowStride,
-                                                  colStride: v.colStride) }
+        func raw<U>(_: U.Type) -> [_UnsafeMatrix<U>] {
+            inputs.map { v in
+                _UnsafeMatrix(base: v.buffer.base + v.offset, rows: v.rows, cols: v.cols, rowStride: v.rowStride,
+                              colStride: v.colStride).cast(to: U.self)
+            }
+        }
         withExtendedLifetime(inputs) {
             y.withUnsafeMatrix { py in
                 switch _KernelKind(T.self) {
-                case .float:
-                    _ElementwiseKernels<SIMD16<Float>>.runBlocks(program, raw.map { $0.cast(to: Float.self) }, py.cast(to: Float.self))
-                case .double:
-                    _ElementwiseKernels<SIMD8<Double>>.runBlocks(program, raw.map { $0.cast(to: Double.self) }, py.cast(to: Double.self))
+                case .float: _ElementwiseKernels<SIMD16<Float>>.runBlocks(program, raw(Float.self), py.cast(to: Float.self))
+                case .double: _ElementwiseKernels<SIMD8<Double>>.runBlocks(program, raw(Double.self), py.cast(to: Double.self))
                 }
             }
         }

@@ -21,8 +21,10 @@ extension _ElementwiseKernels {
            inputs.allSatisfy({ ($0.colStride == 1 && $0.rowStride == y.cols) || ($0.colStride == 0 && $0.rowStride == 0) }) {
             let n = y.rows * y.cols
             y = _UnsafeMatrix(base: y.base, rows: 1, cols: n, rowStride: n, colStride: 1)
-            inputs = inputs.map { _UnsafeMatrix(base: $0.base, rows: 1, cols: n, rowStride: $0.rowStride == 0 ? 0 : n,
-                                                colStride: $0.colStride) }
+            for k in inputs.indices {
+                inputs[k] = _UnsafeMatrix(base: inputs[k].base, rows: 1, cols: n, rowStride: inputs[k].rowStride == 0 ? 0 : n,
+                                          colStride: inputs[k].colStride)
+            }
         }
         let count = program.instructions.count
         let w = V.lanes

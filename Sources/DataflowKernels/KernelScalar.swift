@@ -109,38 +109,38 @@ extension MatrixView {
 // MARK: - Validation helpers
 
 @inline(never)
-func _checkBounds<T>(_ v: MatrixView<T>, _ name: String, _ op: String) throws(KernelError) {
+func _checkBounds<T>(_ v: MatrixView<T>, _ name: @autoclosure () -> String, _ op: @autoclosure () -> String) throws(KernelError) {
     guard v.rows >= 0, v.cols >= 0 else {
-        throw KernelError("\(op): \(name) has a negative shape \(v.rows)×\(v.cols)")
+        throw KernelError("\(op()): \(name()) has a negative shape \(v.rows)×\(v.cols)")
     }
     guard v.isInBounds else {
-        throw KernelError("\(op): \(name) addresses elements outside its buffer: \(v.describe(name))")
+        throw KernelError("\(op()): \(name()) addresses elements outside its buffer: \(v.describe(name()))")
     }
 }
 
 @inline(never)
-func _checkShape<T>(_ v: MatrixView<T>, _ name: String, rows: Int, cols: Int, _ op: String) throws(KernelError) {
-    try _checkBounds(v, name, op)
+func _checkShape<T>(_ v: MatrixView<T>, _ name: @autoclosure () -> String, rows: Int, cols: Int, _ op: @autoclosure () -> String) throws(KernelError) {
+    try _checkBounds(v, name(), op())
     guard v.rows == rows, v.cols == cols else {
-        throw KernelError("\(op): \(name) is \(v.rows)×\(v.cols), expected \(rows)×\(cols)")
+        throw KernelError("\(op()): \(name()) is \(v.rows)×\(v.cols), expected \(rows)×\(cols)")
     }
 }
 
 /// An output must not broadcast: two of its elements may not share an address.
 @inline(never)
-func _checkWritable<T>(_ v: MatrixView<T>, _ name: String, _ op: String) throws(KernelError) {
+func _checkWritable<T>(_ v: MatrixView<T>, _ name: @autoclosure () -> String, _ op: @autoclosure () -> String) throws(KernelError) {
     if (v.rows > 1 && v.rowStride == 0) || (v.cols > 1 && v.colStride == 0) {
-        throw KernelError("\(op): \(name) is an output and cannot have a stride-0 (broadcast) axis: \(v.describe(name))")
+        throw KernelError("\(op()): \(name()) is an output and cannot have a stride-0 (broadcast) axis: \(v.describe(name()))")
     }
 }
 
 /// Treats a view as a line of `count` elements (n×1 or 1×n): returns the pointer
 /// stride between consecutive elements.
 @inline(never)
-func _lineStride<T>(_ v: MatrixView<T>, _ name: String, count: Int, _ op: String) throws(KernelError) -> Int {
-    try _checkBounds(v, name, op)
+func _lineStride<T>(_ v: MatrixView<T>, _ name: @autoclosure () -> String, count: Int, _ op: @autoclosure () -> String) throws(KernelError) -> Int {
+    try _checkBounds(v, name(), op())
     guard v.rows * v.cols == count, v.rows == 1 || v.cols == 1 || count == 0 else {
-        throw KernelError("\(op): \(name) must be a line of \(count) elements (\(count)×1 or 1×\(count)), got \(v.rows)×\(v.cols)")
+        throw KernelError("\(op()): \(name()) must be a line of \(count) elements (\(count)×1 or 1×\(count)), got \(v.rows)×\(v.cols)")
     }
     return v.rows == 1 ? v.colStride : v.rowStride
 }

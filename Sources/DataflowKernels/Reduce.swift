@@ -23,10 +23,10 @@ public enum Reduce {
     ///   - y: a line of m elements (m×1 or 1×m).
     /// - Throws: `KernelError` naming "x" or "y".
     public static func rows<T: KernelScalar>(_ op: ReduceOp, _ x: MatrixView<T>, into y: MatrixView<T>) throws(KernelError) {
-        let name = "Reduce.rows(\(op))"
-        try _checkBounds(x, "x", name)
-        let ys = try _lineStride(y, "y", count: x.rows, name)
-        try _checkWritable(y, "y", name)
+        let name = { "Reduce.rows(\(op))" }   // built only for an error message
+        try _checkBounds(x, "x", name())
+        let ys = try _lineStride(y, "y", count: x.rows, name())
+        try _checkWritable(y, "y", name())
         x.withUnsafeMatrix { px in
         y.withUnsafeMatrix { py in
             switch _KernelKind(T.self) {
@@ -45,10 +45,10 @@ public enum Reduce {
     /// ```
     /// - Throws: `KernelError` naming "x" or "y" (y must be 1×cols or cols×1).
     public static func columns<T: KernelScalar>(_ op: ReduceOp, _ x: MatrixView<T>, into y: MatrixView<T>) throws(KernelError) {
-        let name = "Reduce.columns(\(op))"
-        try _checkBounds(x, "x", name)
-        let ys = try _lineStride(y, "y", count: x.cols, name)
-        try _checkWritable(y, "y", name)
+        let name = { "Reduce.columns(\(op))" }   // built only for an error message
+        try _checkBounds(x, "x", name())
+        let ys = try _lineStride(y, "y", count: x.cols, name())
+        try _checkWritable(y, "y", name())
         x.withUnsafeMatrix { px in
         y.withUnsafeMatrix { py in
             switch _KernelKind(T.self) {
@@ -62,9 +62,9 @@ public enum Reduce {
     /// The max of an empty x is −∞, its mean NaN.
     /// - Throws: `KernelError` naming "x" or "y".
     public static func all<T: KernelScalar>(_ op: ReduceOp, _ x: MatrixView<T>, into y: MatrixView<T>) throws(KernelError) {
-        let name = "Reduce.all(\(op))"
-        try _checkBounds(x, "x", name)
-        try _checkShape(y, "y", rows: 1, cols: 1, name)
+        let name = { "Reduce.all(\(op))" }   // built only for an error message
+        try _checkBounds(x, "x", name())
+        try _checkShape(y, "y", rows: 1, cols: 1, name())
         x.withUnsafeMatrix { px in
         y.withUnsafeMatrix { py in
             switch _KernelKind(T.self) {

@@ -22,10 +22,10 @@ public enum StridedReduce {
     public static func reduce<T: KernelScalar>(_ op: ReduceOp, _ x: TensorBuffer<T>, offset: Int = 0, shape: [Int], strides: [Int],
                                                reduced: [Bool], into y: TensorBuffer<T>, yOffset: Int = 0,
                                                outputs: Range<Int>? = nil) throws(KernelError) {
-        let name = "StridedReduce.reduce(\(op))"
-        try checkOperand(x.count, offset, shape, strides, "x", name)
+        let name = { "StridedReduce.reduce(\(op))" }   // built only for an error message
+        try checkOperand(x.count, offset, shape, strides, "x", name())
         guard reduced.count == shape.count else {
-            throw KernelError("\(name): reduced has \(reduced.count) flags for a rank-\(shape.count) shape")
+            throw KernelError("\(name()): reduced has \(reduced.count) flags for a rank-\(shape.count) shape")
         }
         let keptShape = shape.indices.filter { !reduced[$0] }.map { shape[$0] }
         let reducedShape = shape.indices.filter { reduced[$0] }.map { shape[$0] }
@@ -34,7 +34,7 @@ public enum StridedReduce {
         let outCount = keptShape.reduce(1, *)
         let range = outputs ?? 0..<outCount
         guard range.lowerBound >= 0, range.upperBound <= outCount, yOffset >= 0, yOffset + outCount <= y.count else {
-            throw KernelError("\(name): y needs \(outCount) elements from offset \(yOffset) (outputs \(range)), has \(y.count)")
+            throw KernelError("\(name()): y needs \(outCount) elements from offset \(yOffset) (outputs \(range)), has \(y.count)")
         }
         let reducedCount = reducedShape.reduce(1, *)
         for o in range {
