@@ -137,6 +137,8 @@ public enum Conv2D {
     ///   - columns: [rows.count, KH·KW·C] with colStride 1 (row i holds row rows.lowerBound + i).
     /// - Throws: `KernelError` naming "input", "rows" or "columns".
     /// - Complexity: rows.count·KH·KW·C copies.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func im2col<T: KernelScalar>(_ g: Conv2DGeometry, input: MatrixView<T>, rows: Range<Int>,
                                                into columns: MatrixView<T>) throws(KernelError) {
         let name = "Conv2D.im2col"
@@ -163,6 +165,8 @@ public enum Conv2D {
     ///     (overwritten, not accumulated).
     /// - Throws: `KernelError` naming "columns", "pixels" or "inputGradient".
     /// - Complexity: pixels.count·KH·KW·C additions at most.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func col2im<T: KernelScalar>(_ g: Conv2DGeometry, columns: MatrixView<T>, pixels: Range<Int>,
                                                into inputGradient: MatrixView<T>) throws(KernelError) {
         let name = "Conv2D.col2im"
@@ -187,6 +191,8 @@ public enum Conv2D {
     ///     output of other images are not touched.
     /// - Throws: `KernelError` naming the operand, "scratch" or "images".
     /// - Complexity: 2·images·OH·OW·KH·KW·C·O flops.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func forward<T: KernelScalar>(_ g: Conv2DGeometry, input: MatrixView<T>, kernel: MatrixView<T>,
                                                 into output: MatrixView<T>, scratch: TensorBuffer<T>, scratchOffset: Int = 0,
                                                 images: Range<Int>? = nil) throws(KernelError) {
@@ -222,6 +228,8 @@ public enum Conv2D {
     ///   - scratch, scratchOffset, images: as `forward`.
     /// - Throws: `KernelError` naming the operand, "scratch" or "images".
     /// - Complexity: 2·images·OH·OW·KH·KW·C·O flops plus the col2im additions.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func backwardInput<T: KernelScalar>(_ g: Conv2DGeometry, outputGradient: MatrixView<T>, kernel: MatrixView<T>,
                                                       into inputGradient: MatrixView<T>, scratch: TensorBuffer<T>,
                                                       scratchOffset: Int = 0, images: Range<Int>? = nil) throws(KernelError) {
@@ -258,6 +266,8 @@ public enum Conv2D {
     ///   - accumulate: add to kernelGradient instead of overwriting it.
     /// - Throws: `KernelError` naming the operand, "scratch" or "images".
     /// - Complexity: 2·images·OH·OW·KH·KW·C·O flops.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func backwardKernel<T: KernelScalar>(_ g: Conv2DGeometry, input: MatrixView<T>, outputGradient: MatrixView<T>,
                                                        into kernelGradient: MatrixView<T>, scratch: TensorBuffer<T>,
                                                        scratchOffset: Int = 0, images: Range<Int>? = nil,

@@ -95,6 +95,8 @@ public enum OneHot {
     ///   (checked for the whole range before anything is written), "classes", or a range
     ///   outside a buffer.
     /// - Complexity: classes writes per position.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func encode<T: KernelScalar>(_ indices: TensorBuffer<Int32>, indicesOffset: Int = 0, classes: Int,
                                                positions: Range<Int>, into output: TensorBuffer<T>, offset: Int = 0) throws(KernelError) {
         let name = "OneHot.encode"

@@ -64,6 +64,8 @@ public enum CounterRandom {
     /// let u: Double = CounterRandom.uniform(seed: 1, call: 0, index: 5)
     /// ```
     @inline(__always)
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func uniform<T: KernelScalar>(seed: UInt64, call: UInt64, index: Int) -> T {
         let i = UInt64(bitPattern: Int64(index))
         if T.self == Float.self {
@@ -90,6 +92,8 @@ public enum CounterRandom {
     /// - Throws: `KernelError` naming "elements" if a negative index or one outside the
     ///   buffer would be written.
     /// - Complexity: one Philox block per 4 Float or 2 Double elements.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func uniform<T: KernelScalar>(seed: UInt64, call: UInt64, elements: Range<Int>, into buffer: TensorBuffer<T>,
                                                 offset: Int = 0) throws(KernelError) {
         try checkRange("CounterRandom.uniform", elements, buffer, offset)
@@ -117,6 +121,8 @@ public enum CounterRandom {
     ///   - p: the drop probability, in [0, 1) (p = 0 keeps everything: every mask is 1).
     ///   - seed, call, elements, buffer, offset: as `uniform`.
     /// - Throws: `KernelError` naming "p" outside [0, 1), or "elements".
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func dropoutMask<T: KernelScalar>(p: T, seed: UInt64, call: UInt64, elements: Range<Int>,
                                                     into buffer: TensorBuffer<T>, offset: Int = 0) throws(KernelError) {
         let name = "CounterRandom.dropoutMask"

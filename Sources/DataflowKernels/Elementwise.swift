@@ -76,6 +76,8 @@ public enum Elementwise {
     ///   - x: the operand, rows×cols of y; an axis of stride 0 broadcasts.
     ///   - y: the output (may be `x` itself).
     /// - Throws: `KernelError` naming "x" or "y" on a shape or bounds mismatch.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func unary<T: KernelScalar>(_ op: UnaryOp, _ x: MatrixView<T>, into y: MatrixView<T>) throws(KernelError) {
         let name = { "Elementwise.unary(\(op))" }   // built only for an error message
         try _checkShape(x, "x", rows: y.rows, cols: y.cols, name())
@@ -101,6 +103,8 @@ public enum Elementwise {
     ///     colStride 0; scalar: both 0).
     ///   - c: the output (may alias a or b exactly).
     /// - Throws: `KernelError` naming "a", "b" or "c".
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func binary<T: KernelScalar>(_ op: BinaryOp, _ a: MatrixView<T>, _ b: MatrixView<T>,
                                                into c: MatrixView<T>) throws(KernelError) {
         let name = { "Elementwise.binary(\(op))" }   // built only for an error message
@@ -131,6 +135,8 @@ public enum Elementwise {
     ///   - a, b, c: operands with d's rows×cols (stride 0 broadcasts).
     ///   - d: the output (may alias an operand exactly).
     /// - Throws: `KernelError` naming "a", "b", "c" or "d".
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func ternary<T: KernelScalar>(_ op: TernaryOp, _ a: MatrixView<T>, _ b: MatrixView<T>, _ c: MatrixView<T>,
                                                 into d: MatrixView<T>) throws(KernelError) {
         let name = { "Elementwise.ternary(\(op))" }   // built only for an error message
@@ -156,6 +162,8 @@ public enum Elementwise {
 
     /// Sets every element of y to `value`.
     /// - Throws: `KernelError` naming "y" if it is out of bounds or broadcasts.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func fill<T: KernelScalar>(_ value: T, into y: MatrixView<T>) throws(KernelError) {
         try _checkBounds(y, "y", "Elementwise.fill")
         try _checkWritable(y, "y", "Elementwise.fill")
@@ -192,6 +200,8 @@ public enum Elementwise {
     /// y = alpha·x + beta·y (an SGD step w ← w − lr·g is alpha = −lr, beta = 1).
     /// beta == 0 means y is not read.
     /// - Throws: `KernelError` naming "x" or "y".
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func axpby<T: KernelScalar>(alpha: T, _ x: MatrixView<T>, beta: T, into y: MatrixView<T>) throws(KernelError) {
         let name = "Elementwise.axpby"
         try _checkShape(x, "x", rows: y.rows, cols: y.cols, name)
@@ -223,6 +233,8 @@ public enum Elementwise {
     ///   - inputs: `program.inputCount` views with y's rows×cols (broadcasting like `binary`).
     ///   - y: the output (may alias an input exactly).
     /// - Throws: `KernelError` naming "inputs[i]" or "y".
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func run<T: KernelScalar>(_ program: ElementwiseProgram, inputs: [MatrixView<T>],
                                             into y: MatrixView<T>) throws(KernelError) {
         let name = "Elementwise.run"

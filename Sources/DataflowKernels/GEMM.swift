@@ -71,6 +71,8 @@ public enum GEMM {
     ///   - epilogue: applied to each element as it is stored.
     /// - Throws: `KernelError` naming the operand on any shape, stride or bounds mismatch.
     /// - Complexity: 2·m·n·k flops.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func multiply<T: KernelScalar>(
         _ a: MatrixView<T>, transposeA: Bool, _ b: MatrixView<T>, transposeB: Bool, into c: MatrixView<T>,
         alpha: T = 1, beta: T = 0, epilogue: GEMMEpilogue<T> = .none
@@ -93,6 +95,8 @@ public enum GEMM {
     /// - Parameters: as `multiply`, plus `tiling` (whose m, n, k must match) and
     ///   `tile` in `0..<tiling.tileCount`.
     /// - Throws: `KernelError` as `multiply`, or naming "tiling" / "tile".
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func multiplyTile<T: KernelScalar>(
         _ a: MatrixView<T>, transposeA: Bool, _ b: MatrixView<T>, transposeB: Bool, into c: MatrixView<T>,
         alpha: T = 1, beta: T = 0, epilogue: GEMMEpilogue<T> = .none, tiling: GEMMTiling, tile: Int

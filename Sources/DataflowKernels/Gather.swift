@@ -60,6 +60,8 @@ public enum Gather {
     /// - Throws: `KernelError` naming "indices[p]" when it is outside 0..<V (every index is
     ///   checked, not only those in the range), or the operand of a shape mismatch.
     /// - Complexity: n index reads plus (matches)·D additions.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func rowsBackward<T: KernelScalar>(_ outputGradient: MatrixView<T>, indices: MatrixView<Int32>,
                                                      into tableGradient: MatrixView<T>, vocabularyRows: Range<Int>? = nil,
                                                      accumulate: Bool = false) throws(KernelError) {

@@ -11,6 +11,8 @@ public enum PeakFLOPS {
     /// - Parameters:
     ///   - type: `Float` (SIMD16) or `Double` (SIMD8).
     ///   - iterations: loop trips per timed run; the best of `runs` runs is returned.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func measure<T: KernelScalar>(_ type: T.Type, iterations: Int = 20_000_000, runs: Int = 3) -> Double {
         var best = 0.0
         for _ in 0..<max(1, runs) {

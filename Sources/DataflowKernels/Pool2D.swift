@@ -82,6 +82,8 @@ public enum Pool2D {
     ///   - rows: the output rows to compute (a task's share), all by default.
     /// - Throws: `KernelError` naming "input", "output" or "rows".
     /// - Complexity: rows·KH·KW·C comparisons.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func maxForward<T: KernelScalar>(_ g: Pool2DGeometry, input: MatrixView<T>, into output: MatrixView<T>,
                                                    rows: Range<Int>? = nil) throws(KernelError) {
         let name = "Pool2D.maxForward"
@@ -101,6 +103,8 @@ public enum Pool2D {
     ///     [N·OH·OW, C]; inputGradient: [N·H·W, C]; colStride 1.
     ///   - images: the images to compute (a task's share), all by default.
     /// - Throws: `KernelError` naming the operand or "images".
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func maxBackward<T: KernelScalar>(_ g: Pool2DGeometry, input: MatrixView<T>, outputGradient: MatrixView<T>,
                                                     into inputGradient: MatrixView<T>, images: Range<Int>? = nil) throws(KernelError) {
         let name = "Pool2D.maxBackward"
@@ -122,6 +126,8 @@ public enum Pool2D {
     ///   - includePadding: divide by KH·KW (PyTorch's count_include_pad=True, the
     ///     default) rather than by the number of input elements in the window.
     /// - Throws: `KernelError` naming "input", "output" or "rows".
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func averageForward<T: KernelScalar>(_ g: Pool2DGeometry, input: MatrixView<T>, into output: MatrixView<T>,
                                                        includePadding: Bool = true, rows: Range<Int>? = nil) throws(KernelError) {
         let name = "Pool2D.averageForward"
@@ -139,6 +145,8 @@ public enum Pool2D {
     /// - Parameters: as `maxBackward` (no input needed), and `includePadding` as in
     ///   `averageForward`.
     /// - Throws: `KernelError` naming the operand or "images".
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func averageBackward<T: KernelScalar>(_ g: Pool2DGeometry, outputGradient: MatrixView<T>,
                                                         into inputGradient: MatrixView<T>, includePadding: Bool = true,
                                                         images: Range<Int>? = nil) throws(KernelError) {

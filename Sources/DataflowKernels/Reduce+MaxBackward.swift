@@ -13,6 +13,8 @@ extension Reduce {
     /// the ties and one to write. The ties are indexed by the element of `y` a position
     /// reads, so any broadcast pattern of `y` works.
     /// - Throws: `KernelError` naming the operand whose shape or bounds are wrong.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func maxBackward<T: KernelScalar>(x: MatrixView<T>, max y: MatrixView<T>, gradient dy: MatrixView<T>,
                                                     into dx: MatrixView<T>) throws(KernelError) {
         let name = "Reduce.maxBackward"
@@ -42,6 +44,8 @@ extension Reduce {
 
     /// The index (row-major over the view) of the first element of `x` that is NaN or
     /// infinite, or nil if all are finite (the compiler's guard mode).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func firstNonFinite<T: KernelScalar>(_ x: MatrixView<T>) throws(KernelError) -> Int? {
         try _checkBounds(x, "x", "Reduce.firstNonFinite")
         for i in 0..<x.rows {

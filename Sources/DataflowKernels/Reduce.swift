@@ -22,6 +22,8 @@ public enum Reduce {
     ///   - x: the m×n input (any strides).
     ///   - y: a line of m elements (m×1 or 1×m).
     /// - Throws: `KernelError` naming "x" or "y".
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func rows<T: KernelScalar>(_ op: ReduceOp, _ x: MatrixView<T>, into y: MatrixView<T>) throws(KernelError) {
         let name = { "Reduce.rows(\(op))" }   // built only for an error message
         try _checkBounds(x, "x", name())
@@ -44,6 +46,8 @@ public enum Reduce {
     /// try Reduce.columns(.sum, dZ, into: dBias)   // dBias is 1×n
     /// ```
     /// - Throws: `KernelError` naming "x" or "y" (y must be 1×cols or cols×1).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func columns<T: KernelScalar>(_ op: ReduceOp, _ x: MatrixView<T>, into y: MatrixView<T>) throws(KernelError) {
         let name = { "Reduce.columns(\(op))" }   // built only for an error message
         try _checkBounds(x, "x", name())
@@ -61,6 +65,8 @@ public enum Reduce {
     /// y (1×1) = op over all elements of x, in a fixed order (see the file header).
     /// The max of an empty x is −∞, its mean NaN.
     /// - Throws: `KernelError` naming "x" or "y".
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func all<T: KernelScalar>(_ op: ReduceOp, _ x: MatrixView<T>, into y: MatrixView<T>) throws(KernelError) {
         let name = { "Reduce.all(\(op))" }   // built only for an error message
         try _checkBounds(x, "x", name())

@@ -12,18 +12,24 @@ public enum RowOps {
     /// try RowOps.softmax(logits, into: probabilities)
     /// ```
     /// - Throws: `KernelError` naming "x" or "y" (same shape).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func softmax<T: KernelScalar>(_ x: MatrixView<T>, into y: MatrixView<T>) throws(KernelError) {
         try unaryRows("RowOps.softmax", x, y) { k, px, py in k.softmax(px, py, log: false) }
     }
 
     /// y[i, :] = log-softmax(x[i, :]) = (x − max) − log Σ exp(x − max).
     /// - Throws: `KernelError` naming "x" or "y" (same shape).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func logSoftmax<T: KernelScalar>(_ x: MatrixView<T>, into y: MatrixView<T>) throws(KernelError) {
         try unaryRows("RowOps.logSoftmax", x, y) { k, px, py in k.softmax(px, py, log: true) }
     }
 
     /// dx = y ⊙ (dy − rowsum(dy ⊙ y)) for y = softmax(x).
     /// - Throws: `KernelError` naming "output", "dy" or "dx" (same shape).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func softmaxBackward<T: KernelScalar>(output y: MatrixView<T>, _ dy: MatrixView<T>,
                                                         into dx: MatrixView<T>) throws(KernelError) {
         try binaryRows("RowOps.softmaxBackward", y, dy, dx) { k, py, pdy, pdx in k.softmaxBackward(py, pdy, pdx, log: false) }
@@ -31,6 +37,8 @@ public enum RowOps {
 
     /// dx = dy − exp(y) ⊙ rowsum(dy) for y = log-softmax(x).
     /// - Throws: `KernelError` naming "output", "dy" or "dx" (same shape).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func logSoftmaxBackward<T: KernelScalar>(output y: MatrixView<T>, _ dy: MatrixView<T>,
                                                            into dx: MatrixView<T>) throws(KernelError) {
         try binaryRows("RowOps.logSoftmaxBackward", y, dy, dx) { k, py, pdy, pdx in k.softmaxBackward(py, pdy, pdx, log: true) }
@@ -47,6 +55,8 @@ public enum RowOps {
     ///   - loss: 1×1.
     /// - Throws: `KernelError` naming "labels" with the bad value and its index if a
     ///   label is negative or ≥ classes, or naming the operand of a shape mismatch.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func crossEntropy<T: KernelScalar>(logits: MatrixView<T>, labels: MatrixView<Int32>,
                                                      into loss: MatrixView<T>) throws(KernelError) {
         let name = "RowOps.crossEntropy"
@@ -69,6 +79,8 @@ public enum RowOps {
     /// - Parameters:
     ///   - scale: the incoming gradient of the loss, 1×1.
     /// - Throws: `KernelError` naming "labels", "logits", "scale" or "dlogits".
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func crossEntropyBackward<T: KernelScalar>(logits: MatrixView<T>, labels: MatrixView<Int32>, scale: MatrixView<T>,
                                                              into dlogits: MatrixView<T>) throws(KernelError) {
         let name = "RowOps.crossEntropyBackward"
@@ -94,6 +106,8 @@ public enum RowOps {
 
     /// y[i] = x[i, labels[i]]; y is a line of n elements.
     /// - Throws: `KernelError` naming "labels", "x" or "y".
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func gather<T: KernelScalar>(_ x: MatrixView<T>, labels: MatrixView<Int32>, into y: MatrixView<T>) throws(KernelError) {
         let name = "RowOps.gather"
         try _checkBounds(x, "x", name)
@@ -109,6 +123,8 @@ public enum RowOps {
 
     /// dx = 0 except dx[i, labels[i]] = dy[i]; dy is a line of n elements.
     /// - Throws: `KernelError` naming "labels", "dy" or "dx".
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func scatter<T: KernelScalar>(_ dy: MatrixView<T>, labels: MatrixView<Int32>,
                                                 into dx: MatrixView<T>) throws(KernelError) {
         let name = "RowOps.scatter"
@@ -127,6 +143,8 @@ public enum RowOps {
     /// y[i] = the index of the first maximum of row i (NaN counts as the maximum;
     /// an empty row gives 0); y is a line of n Int32s.
     /// - Throws: `KernelError` naming "x" or "y".
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func argmax<T: KernelScalar>(_ x: MatrixView<T>, into y: MatrixView<Int32>) throws(KernelError) {
         let name = "RowOps.argmax"
         try _checkBounds(x, "x", name)

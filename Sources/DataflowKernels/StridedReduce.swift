@@ -19,6 +19,8 @@ public enum StridedReduce {
     /// ```
     /// - Throws: `KernelError` when the ranks disagree, a stride addresses elements
     ///   outside `x`, or `y` is too small.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func reduce<T: KernelScalar>(_ op: ReduceOp, _ x: TensorBuffer<T>, offset: Int = 0, shape: [Int], strides: [Int],
                                                reduced: [Bool], into y: TensorBuffer<T>, yOffset: Int = 0,
                                                outputs: Range<Int>? = nil) throws(KernelError) {
@@ -55,6 +57,8 @@ public enum StridedReduce {
     /// where `x == y`, else 0; `y` and `dy` are addressed with stride 0 along the
     /// reduced axes, `ties` counts the maxima of each reduced element. `dx` is dense.
     /// - Throws: `KernelError` naming the operand whose strides leave its buffer.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func maxBackward<T: KernelScalar>(shape: [Int], x: (TensorBuffer<T>, offset: Int, strides: [Int]),
                                                     max y: (TensorBuffer<T>, offset: Int, strides: [Int]),
                                                     gradient dy: (TensorBuffer<T>, offset: Int, strides: [Int]),
