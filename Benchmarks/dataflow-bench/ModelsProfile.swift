@@ -30,6 +30,13 @@ enum ModelsProfile {
             stepTimes.append(Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
             perRun.append(ScheduleSimulator.durations(from: recorder, for: graph))
         }
+        var untraced: [Double] = []
+        for _ in 0..<21 {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            _ = try program.step(feeds)
+            untraced.append(Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
+        }
+        let plain = untraced.sorted()[untraced.count / 2]
         let durations = (0..<graph.count).map { t in perRun.map { $0[t] }.sorted()[runs / 2] }
         var groups: [String: (count: Int, seconds: Double)] = [:]
         var kinds: [String: (count: Int, seconds: Double)] = [:]
@@ -46,7 +53,7 @@ enum ModelsProfile {
         let estimate = (0..<graph.count).reduce(0.0) { $0 + graph.cost(of: TaskID(index: $1)) }
         let step = stepTimes.sorted()[runs / 2]
         var lines = ["\(model)\(timing ? " (timing size)" : "") profile on \(cpuModelName()), 1 worker: step \(fmt(step * 1e3, 3)) ms "
-                     + "(median of \(runs) traced steps), \(graph.count) tasks, work \(fmt(work * 1e3, 3)) ms, "
+                     + "(median of \(runs) traced steps; untraced \(fmt(plain * 1e3, 3)) ms), \(graph.count) tasks, work \(fmt(work * 1e3, 3)) ms, "
                      + "untraced remainder \(fmt((step - work) * 1e6, 1)) µs; the compiler's cost estimate \(fmt(estimate * 1e6, 1)) µs"]
         lines.append("  by kind:  ms  share  tasks  µs/task  kind")
         for (name, g) in kinds.sorted(by: { $0.value.seconds > $1.value.seconds }).prefix(top) {
