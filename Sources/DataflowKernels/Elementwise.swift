@@ -419,39 +419,4 @@ enum _ElementwiseKernels<V: _KernelVector> {
             binaryLoop(x, y, y) { va * $0 + vb * $1 }
         }
     }
-
-    /// The per-vector evaluator, kept as the naive twin of `runBlocks` (tests compare them).
-    static func runVectors(_ program: ElementwiseProgram, _ inputs: [_UnsafeMatrix<T>], _ y: _UnsafeMatrix<T>) {
-        let count = program.instructions.count
-        let values = UnsafeMutablePointer<V>.allocate(capacity: count)
-        defer { values.deallocate() }
-        let constants = program.instructions.map { instruction -> V in
-            if case .constant(let x) = instruction { return V(repeating: T(x)) }
-            return V(repeating: 0)
-        }
-        program.instructions.withUnsafeBufferPointer { code in
-        inputs.withUnsafeBufferPointer { ins in
-        constants.withUnsafeBufferPointer { consts in
-            forEachBlock(rows: y.rows, cols: y.cols) { i, j, n in
-                for (index, instruction) in code.enumerated() {
-                    let v: V
-                    switch instruction {
-                    case .input(let k):
-                        let m = ins[k]
-                        v = load(m.at(i, j), m.colStride, n)
-                    case .constant:
-                        v = consts[index]
-                    case .unary(let op, let x):
-                        v = V.apply(op, values[x])
-                    case .binary(let op, let x, let z):
-                        v = V.apply(op, values[x], values[z])
-                    case .ternary(let op, let x, let y, let z):
-                        v = V.apply(op, values[x], values[y], values[z])
-                    }
-                    (values + index).initialize(to: v)
-                }
-                store(values[count - 1], y.at(i, j), y.colStride, n)
-            }
-        }}}
-    }
 }

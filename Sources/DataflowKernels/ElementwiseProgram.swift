@@ -1,6 +1,7 @@
 /// A fused chain of element-wise operations in SSA form: instruction i defines
 /// value i, and the last instruction's value is the result. `Elementwise.run`
-/// evaluates it vector by vector over the output, with no intermediate tensors.
+/// evaluates it block by block over the output (`ElementwiseProgram+Blocks.swift`),
+/// with no intermediate tensors.
 ///
 /// ```swift
 /// // y = relu(x0 · 2 − x1)
