@@ -28,6 +28,17 @@ extension _ElementwiseKernels {
         }
         let count = program.instructions.count
         let w = V.lanes
+        // Short contiguous rows with a row-broadcast operand (a bias): several rows per
+        // block, the broadcast row repeated once into a tile, so that the program's
+        // instructions are dispatched per block rather than per short row.
+        let rowsPerBlock = blockElements(instructions: count) / max(1, y.cols)
+        if y.rows > 1, rowsPerBlock >= 2, y.cols % w == 0, y.colStride == 1, y.rowStride == y.cols,
+           inputs.contains(where: { $0.rowStride == 0 && $0.colStride == 1 }),
+           inputs.allSatisfy({ ($0.colStride == 1 && ($0.rowStride == y.cols || $0.rowStride == 0))
+                               || ($0.colStride == 0 && $0.rowStride == 0) }) {
+            runRowGroups(program, inputs, y, rowsPerBlock: min(rowsPerBlock, y.rows))
+            return
+        }
         // A block never longer than a row (small tensors need small scratch, on the stack).
         let block = min(blockElements(instructions: count), (y.cols + w - 1) / w * w)
         withUnsafeTemporaryAllocation(of: T.self, capacity: count * block) { scratchBuffer in
@@ -36,6 +47,47 @@ extension _ElementwiseKernels {
             let src = sourceBuffer.baseAddress!
             runBlocks(program, inputs, y, block: block, scratch: scratch, sources: src)
         }}
+    }
+
+    /// `y` contiguous with `cols` a whole number of vectors; every input contiguous, a
+    /// row broadcast or a scalar. Runs groups of `rowsPerBlock` rows as single rows of
+    /// rowsPerBlock·cols elements: contiguous inputs are read in place, each row
+    /// broadcast from a tile holding its row rowsPerBlock times (copied once per call).
+    static func runRowGroups(_ program: ElementwiseProgram, _ inputs: [_UnsafeMatrix<T>], _ y: _UnsafeMatrix<T>,
+                             rowsPerBlock: Int) {
+        let count = program.instructions.count
+        let cols = y.cols, long = rowsPerBlock * cols
+        let tiled = inputs.indices.filter { inputs[$0].rowStride == 0 && inputs[$0].colStride == 1 }
+        withUnsafeTemporaryAllocation(of: T.self, capacity: tiled.count * long) { tileBuffer in
+        withUnsafeTemporaryAllocation(of: T.self, capacity: count * long) { scratchBuffer in
+        withUnsafeTemporaryAllocation(of: UnsafePointer<T>.self, capacity: count) { sourceBuffer in
+            let tiles = tileBuffer.baseAddress!
+            var grouped = inputs
+            for (t, k) in tiled.enumerated() {
+                let tile = tiles + t * long
+                for r in 0..<rowsPerBlock { (tile + r * cols).update(from: inputs[k].base, count: cols) }
+                grouped[k] = _UnsafeMatrix(base: tile, rows: 1, cols: long, rowStride: 0, colStride: 1)
+            }
+            // Whole groups as rows of `long` elements, then the remaining rows as one shorter row.
+            let groups = y.rows / rowsPerBlock, rest = y.rows - groups * rowsPerBlock
+            func part(_ firstRow: Int, rows: Int, length: Int) -> ([_UnsafeMatrix<T>], _UnsafeMatrix<T>) {
+                let ins = grouped.map { m -> _UnsafeMatrix<T> in
+                    if m.colStride == 1 && m.rowStride == cols {   // contiguous
+                        return _UnsafeMatrix(base: m.base + firstRow * cols, rows: rows, cols: length, rowStride: length, colStride: 1)
+                    }
+                    return _UnsafeMatrix(base: m.base, rows: rows, cols: length, rowStride: 0, colStride: m.colStride)
+                }
+                return (ins, _UnsafeMatrix(base: y.base + firstRow * cols, rows: rows, cols: length, rowStride: length, colStride: 1))
+            }
+            if groups > 0 {
+                let (ins, out) = part(0, rows: groups, length: long)
+                runBlocks(program, ins, out, block: long, scratch: scratchBuffer.baseAddress!, sources: sourceBuffer.baseAddress!)
+            }
+            if rest > 0 {
+                let (ins, out) = part(groups * rowsPerBlock, rows: 1, length: rest * cols)
+                runBlocks(program, ins, out, block: long, scratch: scratchBuffer.baseAddress!, sources: sourceBuffer.baseAddress!)
+            }
+        }}}
     }
 
     static func runBlocks(_ program: ElementwiseProgram, _ inputs: [_UnsafeMatrix<T>], _ y: _UnsafeMatrix<T>, block: Int,

@@ -88,7 +88,7 @@ import DataflowKernels
         a.indices.first { Double(a[$0]).bitPattern != Double(b[$0]).bitPattern }
     }
 
-    @Test(arguments: [(1, 1), (1, 15), (3, 17), (2, 16), (5, 33), (7, 300), (2, 1100), (40, 64), (1, 4099)])
+    @Test(arguments: [(1, 1), (1, 15), (3, 17), (2, 16), (5, 33), (7, 300), (2, 1100), (40, 64), (1, 4099), (37, 32), (6, 48)])
     func blockEvaluatorMatchesOpByOp(rows: Int, cols: Int) throws {
         for seed in 0..<UInt64(12) {
             try Self.check(Float.self, rows: rows, cols: cols, seed: seed &+ UInt64(rows * 10_000 + cols))
