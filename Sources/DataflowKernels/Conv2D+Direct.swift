@@ -198,11 +198,12 @@ enum _DirectConv<V: _KernelVector> {
                                 }
                             }
                         }
-                        let acc = [a0, a1, a2, a3, a4, a5, a6, a7]
-                        for t in 0..<cb {
+                        func put(_ t: Int, _ a: V) {
+                            guard t < cb else { return }
                             let p = dk.at((i * KW + j) * C + c0 + t, oc)
-                            storeLanes(accumulate ? loadLanes(p, lanes) + acc[t] : acc[t], p, lanes)
+                            storeLanes(accumulate ? loadLanes(p, lanes) + a : a, p, lanes)
                         }
+                        put(0, a0); put(1, a1); put(2, a2); put(3, a3); put(4, a4); put(5, a5); put(6, a6); put(7, a7)
                         c0 += 8
                     }
                 }

@@ -17,14 +17,11 @@ extension _ElementwiseKernels {
         if y.rows == 0 || y.cols == 0 { return }
         var inputs = inputs, y = y
         // A contiguous output whose inputs are contiguous or one broadcast scalar is one long row.
-        if y.rows > 1, y.colStride == 1, y.rowStride == y.cols,
-           inputs.allSatisfy({ ($0.colStride == 1 && $0.rowStride == y.cols) || ($0.colStride == 0 && $0.rowStride == 0) }) {
-            let n = y.rows * y.cols
-            y = _UnsafeMatrix(base: y.base, rows: 1, cols: n, rowStride: n, colStride: 1)
-            for k in inputs.indices {
-                inputs[k] = _UnsafeMatrix(base: inputs[k].base, rows: 1, cols: n, rowStride: inputs[k].rowStride == 0 ? 0 : n,
-                                          colStride: inputs[k].colStride)
-            }
+        let (rows, cols) = (y.rows, y.cols)
+        if rows > 1, let flat = asOneRow(y, rows, cols), flat.colStride == 1,
+           inputs.allSatisfy({ asOneRow($0, rows, cols) != nil }) {
+            y = flat
+            for k in inputs.indices { inputs[k] = asOneRow(inputs[k], rows, cols)! }
         }
         let count = program.instructions.count
         let w = V.lanes

@@ -238,47 +238,6 @@ enum _PoolKernels<T: KernelScalar> {
         }
     }
 
-    /// For output pixel r: best[c] and the input row it came from, bestRow[c].
-    @inline(__always)
-    static func argmax(_ g: Pool2DGeometry, _ x: _UnsafeMatrix<T>, _ r: Int,
-                       _ best: UnsafeMutablePointer<T>, _ bestRow: UnsafeMutablePointer<Int>) {
-        let c = g.channels
-        var first = true
-        window(g, r) { p in
-            guard p >= 0 else { return }
-            let src = x.at(p, 0)
-            if first {
-                best.update(from: src, count: c)
-                bestRow.update(repeating: p, count: c)
-                first = false
-                return
-            }
-            for k in 0..<c {
-                let v = src[k], b = best[k]
-                if v > b || (v.isNaN && !b.isNaN) { best[k] = v; bestRow[k] = p }
-            }
-        }
-    }
-
-    static func maxForward(_ g: Pool2DGeometry, _ x: _UnsafeMatrix<T>, _ y: _UnsafeMatrix<T>, _ rows: Range<Int>) {
-        let bestRow = UnsafeMutablePointer<Int>.allocate(capacity: g.channels)
-        defer { bestRow.deallocate() }
-        for r in rows { argmax(g, x, r, y.at(r, 0), bestRow) }
-    }
-
-    static func maxBackward(_ g: Pool2DGeometry, _ x: _UnsafeMatrix<T>, _ dy: _UnsafeMatrix<T>, _ dx: _UnsafeMatrix<T>,
-                            _ images: Range<Int>) {
-        let c = g.channels, hw = g.height * g.width, ohw = g.outputHeight * g.outputWidth
-        for p in images.lowerBound * hw..<images.upperBound * hw { dx.at(p, 0).update(repeating: 0, count: c) }
-        let best = UnsafeMutablePointer<T>.allocate(capacity: c), bestRow = UnsafeMutablePointer<Int>.allocate(capacity: c)
-        defer { best.deallocate(); bestRow.deallocate() }
-        for r in images.lowerBound * ohw..<images.upperBound * ohw {
-            argmax(g, x, r, best, bestRow)
-            let g0 = dy.at(r, 0)
-            for k in 0..<c { dx.at(bestRow[k], k).pointee += g0[k] }
-        }
-    }
-
     @inline(__always)
     static func divisor(_ g: Pool2DGeometry, _ r: Int, _ includePadding: Bool) -> T {
         if includePadding { return T(g.windowHeight * g.windowWidth) }

@@ -81,22 +81,19 @@ extension IR {
             let shape = values[root].concrete, dtype = values[root].dtype
             guard shape.count == 2 else { continue }
             var leaves: [Int] = [], inner: [Int] = []
-            var ok = true
             func collect(_ j: Int) {
-                guard ok else { return }
-                if j != root && isAdd(j) && uses[j] == 1 && values[j].concrete == shape && values[j].dtype == dtype {
+                if isAdd(j) && uses[j] == 1 && values[j].concrete == shape && values[j].dtype == dtype {
                     inner.append(j)
-                    for input in values[j].inputs { collect(input) }
-                } else if j == root {
                     for input in values[j].inputs { collect(input) }
                 } else {
                     leaves.append(j)
                 }
             }
-            collect(root)
+            for input in values[root].inputs { collect(input) }
             guard leaves.count >= 2, Set(leaves).count == leaves.count else { continue }
             guard case .gemm(let ta, let tb, .none) = values[leaves[0]].kind else { continue }
             let aShape = values[values[leaves[0]].inputs[0]].concrete, bShape = values[values[leaves[0]].inputs[1]].concrete
+            var ok = true
             for leaf in leaves {
                 guard uses[leaf] == 1, values[leaf].concrete == shape, values[leaf].dtype == dtype,
                       case .gemm(let a, let b, .none) = values[leaf].kind, a == ta, b == tb,

@@ -37,8 +37,7 @@ extension Lowering {
         let f = 2.0 * Double(m) * Double(n) * Double(k)
         flops += f * Double(batchCount)
         let total = f * Double(batchCount)
-        let wanted = total < options.minimumTileFlops * 2 ? 1
-            : max(1, min(options.tilesPerMatmul ?? (workers == 1 ? 1 : 2 * workers), Int(total / options.minimumTileFlops)))
+        let wanted = tileTarget(flops: total)
         let b = bindings
         let taskKind = matmulKind(i, transposeA: ta, transposeB: tb)
         let perTileCost = 1 / 1.5e11

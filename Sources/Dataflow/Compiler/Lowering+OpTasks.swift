@@ -24,6 +24,14 @@ extension Lowering {
         return .inputGradientMatmul
     }
 
+    /// Tiles wanted for a product of `flops`: one below twice `minimumTileFlops`, else
+    /// `tilesPerMatmul` (default 1 for one worker, 2 per worker otherwise), at most one
+    /// per `minimumTileFlops`.
+    func tileTarget(flops: Double) -> Int {
+        flops < options.minimumTileFlops * 2 ? 1
+            : max(1, min(options.tilesPerMatmul ?? (workers == 1 ? 1 : 2 * workers), Int(flops / options.minimumTileFlops)))
+    }
+
     mutating func makeTasks<T: KernelScalar>(_ i: Int, _: T.Type) throws -> [PendingTask] {
         let v = ir.values[i]
         var (kind, out, ins) = (v.kind, refs[i]!, v.inputs.map { refs[$0]! })
@@ -55,8 +63,7 @@ extension Lowering {
             let k = ta ? ins[0].matrixShape.rows : ins[0].matrixShape.cols
             let f = 2.0 * Double(m) * Double(n) * Double(k)
             flops += f
-            let target = f < options.minimumTileFlops * 2 ? 1 : max(1, min(options.tilesPerMatmul ?? (workers == 1 ? 1 : 2 * workers),
-                                                                           Int(f / options.minimumTileFlops)))
+            let target = tileTarget(flops: f)
             let tiling = GEMMTiling.automatic(m: m, n: n, k: k, targetTiles: target, transposeA: ta)
             let (a, bb) = (ins[0], ins[1])
             let kind = matmulKind(i, transposeA: ta, transposeB: tb)
@@ -64,9 +71,7 @@ extension Lowering {
                 // Every pair has A's and B's shapes (IR.fuseProductSums), so one tiling fits all.
                 let pairs = ins.count / 2
                 flops += f * Double(pairs - 1)
-                let target = f * Double(pairs) < options.minimumTileFlops * 2 ? 1
-                    : max(1, min(options.tilesPerMatmul ?? (workers == 1 ? 1 : 2 * workers), Int(f * Double(pairs) / options.minimumTileFlops)))
-                let tiling = GEMMTiling.automatic(m: m, n: n, k: k, targetTiles: target, transposeA: ta)
+                let tiling = GEMMTiling.automatic(m: m, n: n, k: k, targetTiles: tileTarget(flops: f * Double(pairs)), transposeA: ta)
                 let perTile = f * Double(pairs) / Double(tiling.tileCount) / 1.5e11
                 return (0..<tiling.tileCount).map { t in
                     task(i, tiling.tileCount > 1 ? " tile \(t)" : "", kind: kind, cost: perTile) {
